@@ -1,0 +1,45 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Auth } from '../auth/auth.decorator';
+import { ApiErrors } from '../http/error-responses';
+import { PageQuery } from '../http/pagination';
+import { UuidParam } from '../http/uuid-param';
+import { ApiKeysService } from './api-keys.service';
+import { ApiKeyListResponse, CreateApiKeyRequest, CreatedApiKeyResponse } from './dto/api-key.dto';
+
+@ApiTags('API keys')
+@ApiParam({ name: 'customer_id', format: 'uuid' })
+@Controller('v1/customers/:customer_id/api-keys')
+export class ApiKeysController {
+  constructor(private readonly apiKeys: ApiKeysService) {}
+
+  @Post()
+  @Auth('customer')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ operationId: 'createApiKey', summary: 'Create an API key (the key is shown once)' })
+  @ApiCreatedResponse({ type: CreatedApiKeyResponse })
+  @ApiErrors(404, 422)
+  create(@UuidParam('customer_id') customerId: string, @Body() body: CreateApiKeyRequest): Promise<CreatedApiKeyResponse> {
+    return this.apiKeys.create(customerId, body.name ?? null);
+  }
+
+  @Get()
+  @Auth('customer')
+  @ApiOperation({ operationId: 'listApiKeys', summary: 'List API keys (never the keys themselves)' })
+  @ApiOkResponse({ type: ApiKeyListResponse })
+  @ApiErrors(404, 422)
+  list(@UuidParam('customer_id') customerId: string, @Query() page: PageQuery): Promise<ApiKeyListResponse> {
+    return this.apiKeys.list(customerId, page);
+  }
+
+  @Delete(':api_key_id')
+  @HttpCode(204)
+  @Auth('customer')
+  @ApiOperation({ operationId: 'deleteApiKey', summary: 'Revoke an API key' })
+  @ApiParam({ name: 'api_key_id', format: 'uuid' })
+  @ApiNoContentResponse({ description: 'Revoked: the key fails from the next request' })
+  @ApiErrors(404, 422)
+  delete(@UuidParam('customer_id') customerId: string, @UuidParam('api_key_id') apiKeyId: string): Promise<void> {
+    return this.apiKeys.delete(customerId, apiKeyId);
+  }
+}

@@ -1,0 +1,40 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsString, Length, ValidateIf } from 'class-validator';
+
+export class CreateApiKeyRequest {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 255, example: 'ci pipeline', nullable: true })
+  @ValidateIf((_object, value) => value !== undefined && value !== null)
+  @IsString()
+  @Length(1, 255)
+  name?: string | null;
+}
+
+export class ApiKeyResponse {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ type: 'string', nullable: true })
+  name: string | null;
+
+  @ApiProperty({ description: 'The first characters of the key, to tell keys apart', example: 'hck_3fZq9xKd' })
+  prefix: string;
+
+  @ApiProperty({ format: 'date-time' })
+  created_at: string;
+
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
+  last_used_at: string | null;
+}
+
+export class CreatedApiKeyResponse extends ApiKeyResponse {
+  @ApiProperty({ description: 'The key itself: shown this once, stored only as a hash', example: 'hck_…' })
+  key: string;
+}
+
+export class ApiKeyListResponse {
+  @ApiProperty({ type: [ApiKeyResponse] })
+  api_keys: ApiKeyResponse[];
+
+  @ApiProperty({ type: 'integer' })
+  total: number;
+}

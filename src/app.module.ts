@@ -1,0 +1,37 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuthModule } from './auth/auth.module';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { CustomersModule } from './customers/customers.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { InstancesModule } from './instances/instances.module';
+import type { AppLogger } from './logging/logger';
+import { LoggingModule } from './logging/logging.module';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  logger: AppLogger;
+  /** `DATABASE_URL`, or the URL of the embedded PostgreSQL started for this process. */
+  databaseUrl: string;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot({ config, logger, databaseUrl }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(logger),
+        DatabaseModule.forRoot(databaseUrl),
+        AuthModule,
+        HealthModule,
+        CustomersModule,
+        ApiKeysModule,
+        InstancesModule,
+      ],
+    };
+  }
+}

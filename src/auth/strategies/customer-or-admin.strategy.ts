@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { Strategy } from 'passport-custom';
+import { AppConfig } from '../../config/app-config';
+import { LastUsedRecorder } from '../../database/last-used-recorder';
+import { PreparedStatements } from '../../database/prepared-statements';
+import type { AppRequest, Principal } from '../../http/request-context';
+import { isUuid } from '../../http/uuid-param';
+import { presentedCredential, invalidCredentials } from '../credentials';
+import { JwtVerifier, looksLikeJwt } from '../jwt-verifier';
+import { API_KEY_PREFIX, hasKeyShape, hashesEqual, hashSecretKey, secretsEqual } from '../secret-keys';
+
+export const CUSTOMER_OR_ADMIN_STRATEGY = 'customer-or-admin';
+
+const API_KEY_BY_HASH = {
+  name: 'api_key_by_hash',
+  text: 'SELECT id, customer_id, key_hash FROM api_keys WHERE key_hash = $1',
+};
+
+/**
+ * Who may call `/v1`: the admin (`ADMIN_API_KEY`, or a JWT with the `admin` role) or a customer (one of
+ * its API keys, or a JWT whose `customer_id` claim names it). Proxy keys are unknown credentials here.
+ */
+@Injectable()
+export class CustomerOrAdminStrategy extends PassportStrategy(Strategy, CUSTOMER_OR_ADMIN_STRATEGY) {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly jwt: JwtVerifier,
+    private readonly statements: PreparedStatements,
+    private readonly lastUsed: LastUsedRecorder,
+  ) {
+    super();
+  }
+
+  async validate(request: AppRequest): Promise<Principal> {
+    const credential = presentedCredential(request, true);
+    if (this.config.adminApiKey !== undefined && secretsEqual(credential, this.config.adminApiKey)) {
+      return { kind: 'admin', scheme: 'admin_key' };
+    }
+    if (hasKeyShape(credential, API_KEY_PREFIX)) return this.byApiKey(credential);
+    const fromAuthorizationHeader = request.headers['x-api-key'] === undefined;
+    if (fromAuthorizationHeader && looksLikeJwt(credential)) return this.byJwt(credential);
+    throw invalidCredentials();
+  }
+
+  private async byApiKey(key: string): Promise<Principal> {
+    const keyHash = hashSecretKey(key);
+    const [row] = await this.statements.rows<{ id: string; customer_id: string; key_hash: Buffer }>(API_KEY_BY_HASH, [keyHash]);
+    if (!row || !hashesEqual(row.key_hash, keyHash)) throw invalidCredentials();
+    this.lastUsed.touch('api_keys', row.id);
+    return { kind: 'customer', scheme: 'api_key', customerId: row.customer_id, apiKeyId: row.id };
+  }
+
+  private async byJwt(token: string): Promise<Principal> {
+    const claims = await this.jwt.verify(token);
+    if (!claims) throw invalidCredentials();
+    const roles = claims.roles;
+    if (Array.isArray(roles) && roles.includes('admin')) return { kind: 'admin', scheme: 'jwt' };
+    if (isUuid(claims.customer_id)) return { kind: 'customer', scheme: 'jwt', customerId: claims.customer_id.toLowerCase() };
+    throw invalidCredentials();
+  }
+}

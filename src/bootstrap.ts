@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import type { AppConfig } from './config/app-config';
+import { configureApp } from './http/configure-app';
+import { createFastifyAdapter } from './http/fastify-adapter';
+import type { AppLogger } from './logging/logger';
+import { buildOpenApiDocument, serveOpenApi } from './openapi/openapi';
+
+/** Builds the whole application, wired as in production; `main.ts`, the tests and the tools call it. */
+export async function createApp(config: AppConfig, logger: AppLogger, databaseUrl: string): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, logger, databaseUrl }), createFastifyAdapter(), {
+    logger: ['error', 'warn'],
+    abortOnError: false,
+  });
+  configureApp(app);
+  serveOpenApi(app, buildOpenApiDocument(app));
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}

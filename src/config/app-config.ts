@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+/** Raised when a configuration variable is missing or malformed; the message names the variable. */
+export class ConfigError extends Error {}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface MasterKey {
+  id: string;
+  key: Buffer;
+}
+
+/** Where generated local state (embedded PostgreSQL, development key) lives. */
+export const DATA_DIR = resolve(process.cwd(), '.data');
+export const DEV_KEY_FILE = resolve(DATA_DIR, 'dev-encryption-key');
+const DEV_KEY_ID = 'dev';
+
+/**
+ * The whole configuration, validated once at start-up. Nothing else reads `process.env`.
+ * Sensitive values (keys, secrets, the database URL) are never logged.
+ */
+export class AppConfig {
+  readonly nodeEnv: string;
+  readonly isProduction: boolean;
+  readonly port: number;
+  /** Unset: an embedded PostgreSQL under `.data/postgres`. Sensitive (may hold a password). */
+  readonly databaseUrl: string | undefined;
+  /** The key new data keys are wrapped with. Sensitive. */
+  readonly activeKey: MasterKey;
+  /** Older master keys, kept to open rows sealed before a rotation. Sensitive. */
+  readonly previousKeys: MasterKey[];
+  /** True when the active key is the generated development key (never in production). */
+  readonly usingDevelopmentKey: boolean;
+  readonly adminApiKey: string | undefined;
+  readonly jwtSecret: string | undefined;
+  readonly jwtJwksUrl: string | undefined;
+  readonly jwtIssuer: string | undefined;
+  readonly jwtAudience: string | undefined;
+  readonly logLevel: LogLevel;
+
+  constructor(env: NodeJS.ProcessEnv) {
+    this.nodeEnv = optional(env, 'NODE_ENV') ?? 'development';
+    this.isProduction = this.nodeEnv === 'production';
+    this.port = parsePort(env);
+    this.databaseUrl = parseDatabaseUrl(env);
+    this.adminApiKey = parseAdminApiKey(env);
+    this.jwtSecret = parseJwtSecret(env, this.isProduction);
+    this.jwtJwksUrl = parseUrl(env, 'JWT_JWKS_URL');
+    this.jwtIssuer = optional(env, 'JWT_ISSUER');
+    this.jwtAudience = optional(env, 'JWT_AUDIENCE');
+    this.logLevel = parseLogLevel(env);
+    const keys = parseMasterKeys(env, this.isProduction);
+    this.activeKey = keys.active;
+    this.previousKeys = keys.previous;
+    this.usingDevelopmentKey = keys.development;
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  return new AppConfig(env);
+}
+
+function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function parsePort(env: NodeJS.ProcessEnv): number {
+  const raw = optional(env, 'PORT');
+  if (raw === undefined) return 3000;
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) {
+    throw new ConfigError('PORT must be an integer from 0 to 65535');
+  }
+  return Number(raw);
+}
+
+function parseDatabaseUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = optional(env, 'DATABASE_URL');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  return raw;
+}
+
+function parseUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = optional(env, name);
+  if (raw === undefined) return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL`);
+  }
+  return raw;
+}
+
+function parseAdminApiKey(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = optional(env, 'ADMIN_API_KEY');
+  if (raw !== undefined && raw.length < 32) {
+    throw new ConfigError('ADMIN_API_KEY must be at least 32 characters');
+  }
+  return raw;
+}
+
+function parseJwtSecret(env: NodeJS.ProcessEnv, isProduction: boolean): string | undefined {
+  const raw = optional(env, 'JWT_SECRET');
+  if (raw !== undefined && isProduction && Buffer.byteLength(raw, 'utf8') < 32) {
+    throw new ConfigError('JWT_SECRET must be at least 32 bytes in production');
+  }
+  return raw;
+}
+
+function parseLogLevel(env: NodeJS.ProcessEnv): LogLevel {
+  const raw = optional(env, 'LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(raw as LogLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return raw as LogLevel;
+}
+
+const KEY_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+function decodeMasterKey(name: string, id: string, base64: string): MasterKey {
+  if (!KEY_ID_PATTERN.test(id)) {
+    throw new ConfigError(`${name}: key id must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+  }
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) {
+    throw new ConfigError(`${name} must be the base64 of 32 bytes`);
+  }
+  const key = Buffer.from(base64, 'base64');
+  if (key.length !== 32) {
+    throw new ConfigError(`${name} must be the base64 of 32 bytes`);
+  }
+  return { id, key };
+}
+
+function parseMasterKeys(
+  env: NodeJS.ProcessEnv,
+  isProduction: boolean,
+): { active: MasterKey; previous: MasterKey[]; development: boolean } {
+  const previous = (optional(env, 'ENCRYPTION_PREVIOUS_KEYS') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const separator = entry.indexOf(':');
+      if (separator <= 0) {
+        throw new ConfigError('ENCRYPTION_PREVIOUS_KEYS must be a comma-separated list of id:base64');
+      }
+      return decodeMasterKey('ENCRYPTION_PREVIOUS_KEYS', entry.slice(0, separator), entry.slice(separator + 1));
+    });
+
+  const rawKey = optional(env, 'ENCRYPTION_KEY');
+  const keyId = optional(env, 'ENCRYPTION_KEY_ID');
+  let active: MasterKey;
+  let development = false;
+  if (rawKey === undefined) {
+    if (isProduction) {
+      throw new ConfigError('ENCRYPTION_KEY is required in production (base64 of 32 bytes)');
+    }
+    if (keyId !== undefined && keyId !== DEV_KEY_ID) {
+      throw new ConfigError('ENCRYPTION_KEY_ID is set but ENCRYPTION_KEY is not');
+    }
+    active = { id: DEV_KEY_ID, key: readOrCreateDevelopmentKey() };
+    development = true;
+  } else {
+    active = decodeMasterKey('ENCRYPTION_KEY', keyId ?? 'default', rawKey);
+    if (isProduction && isDevelopmentKey(active.key)) {
+      throw new ConfigError('ENCRYPTION_KEY is the generated development key; production needs its own key');
+    }
+  }
+  if (previous.some((key) => key.id === active.id)) {
+    throw new ConfigError('ENCRYPTION_PREVIOUS_KEYS must not repeat the id of ENCRYPTION_KEY_ID');
+  }
+  if (new Set(previous.map((key) => key.id)).size !== previous.length) {
+    throw new ConfigError('ENCRYPTION_PREVIOUS_KEYS holds the same key id twice');
+  }
+  if (!development && existsSync(DEV_KEY_FILE) && !previous.some((key) => key.id === DEV_KEY_ID)) {
+    // Rows sealed under the development key stay readable once a real key is configured.
+    previous.push({ id: DEV_KEY_ID, key: readDevelopmentKeyFile() });
+  }
+  return { active, previous, development };
+}
+
+function readDevelopmentKeyFile(): Buffer {
+  const key = Buffer.from(readFileSync(DEV_KEY_FILE, 'utf8').trim(), 'base64');
+  if (key.length !== 32) {
+    throw new ConfigError(`ENCRYPTION_KEY: the development key in ${DEV_KEY_FILE} is damaged; delete it or set ENCRYPTION_KEY`);
+  }
+  return key;
+}
+
+function isDevelopmentKey(key: Buffer): boolean {
+  return existsSync(DEV_KEY_FILE) && readDevelopmentKeyFile().equals(key);
+}
+
+function readOrCreateDevelopmentKey(): Buffer {
+  if (existsSync(DEV_KEY_FILE)) return readDevelopmentKeyFile();
+  mkdirSync(dirname(DEV_KEY_FILE), { recursive: true });
+  const key = randomBytes(32);
+  try {
+    writeFileSync(DEV_KEY_FILE, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process created it first: use theirs, so both seal under the same key.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readDevelopmentKeyFile();
+    throw error;
+  }
+  chmodSync(DEV_KEY_FILE, 0o600);
+  return key;
+}

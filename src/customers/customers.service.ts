@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { foundOr404, notFound } from '../http/not-found';
+import type { PageQuery } from '../http/pagination';
+import { Customer } from './customer.entity';
+import type { CustomerListResponse, CustomerResponse } from './dto/customer.response';
+
+@Injectable()
+export class CustomersService {
+  constructor(@InjectRepository(Customer) private readonly customers: Repository<Customer>) {}
+
+  async create(name: string): Promise<CustomerResponse> {
+    const customer = await this.customers.save(this.customers.create({ name }));
+    return this.map(customer);
+  }
+
+  async list(page: PageQuery): Promise<CustomerListResponse> {
+    const [customers, total] = await this.customers.findAndCount({
+      order: { createdAt: 'ASC', id: 'ASC' },
+      take: page.limit,
+      skip: page.offset,
+    });
+    return { customers: customers.map((customer) => this.map(customer)), total };
+  }
+
+  async get(customerId: string): Promise<CustomerResponse> {
+    return this.map(foundOr404(await this.customers.findOneBy({ id: customerId }), 'Customer'));
+  }
+
+  /** Everything of the customer goes with it: keys, instances, connections and grants cascade. */
+  async delete(customerId: string): Promise<void> {
+    const { affected } = await this.customers.delete({ id: customerId });
+    if (!affected) throw notFound('Customer');
+  }
+
+  private map(customer: Customer): CustomerResponse {
+    return { id: customer.id, name: customer.name, created_at: customer.createdAt.toISOString() };
+  }
+}

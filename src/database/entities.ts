@@ -1,0 +1,8 @@
+import { ApiKey } from '../api-keys/api-key.entity';
+import { Connection } from '../connections/connection.entity';
+import { Customer } from '../customers/customer.entity';
+import { Grant } from '../grants/grant.entity';
+import { Instance } from '../instances/instance.entity';
+
+/** Every entity of the service; the migrations must describe exactly these. */
+export const ENTITIES = [Customer, ApiKey, Instance, Connection, Grant];

@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import type { Pool, QueryResultRow } from 'pg';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+
+/** A statement PostgreSQL plans once per connection: the name must be unique to its text. */
+export interface PreparedStatement {
+  name: string;
+  text: string;
+}
+
+/**
+ * Runs named prepared statements on TypeORM's own pool, for the few queries on the hot path
+ * (key lookups, the credential fetch). PostgreSQL re-plans an unnamed query every time; a named one
+ * is parsed and planned once per connection. Everything else goes through repositories.
+ */
+@Injectable()
+export class PreparedStatements {
+  private readonly pool: Pool;
+
+  constructor(dataSource: DataSource) {
+    this.pool = (dataSource.driver as PostgresDriver).master as Pool;
+  }
+
+  async rows<T extends QueryResultRow>(statement: PreparedStatement, values: unknown[]): Promise<T[]> {
+    const result = await this.pool.query<T>({ name: statement.name, text: statement.text, values });
+    return result.rows;
+  }
+}

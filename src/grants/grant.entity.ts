@@ -1,0 +1,31 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
+import { Connection } from '../connections/connection.entity';
+import { Instance } from '../instances/instance.entity';
+
+@Entity('grants')
+@Index('UQ_grants_connection_instance', ['connectionId', 'instanceId'], { unique: true })
+@Index('IDX_grants_instance', ['instanceId'])
+export class Grant {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'connection_id', type: 'uuid' })
+  connectionId: string;
+
+  @ManyToOne(() => Connection, (connection) => connection.grants, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'connection_id', foreignKeyConstraintName: 'FK_grants_connection' })
+  connection?: Relation<Connection>;
+
+  @Column({ name: 'instance_id', type: 'uuid' })
+  instanceId: string;
+
+  @ManyToOne(() => Instance, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'instance_id', foreignKeyConstraintName: 'FK_grants_instance' })
+  instance?: Relation<Instance>;
+
+  @Column({ type: 'jsonb', default: () => "'[]'::jsonb" })
+  capabilities: string[];
+
+  @CreateDateColumn({ name: 'granted_at', type: 'timestamptz' })
+  grantedAt: Date;
+}

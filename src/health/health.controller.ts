@@ -1,0 +1,40 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { DataSource } from 'typeorm';
+import { Public } from '../auth/auth.decorator';
+import { ErrorResponse } from '../http/error-responses';
+
+class HealthResponse {
+  @ApiProperty({ example: 'ok' })
+  status: string;
+}
+
+@ApiTags('Health')
+@Controller('health')
+export class HealthController {
+  constructor(private readonly dataSource: DataSource) {}
+
+  @Get('live')
+  @Public()
+  @ApiOperation({ operationId: 'live', summary: 'The process is up' })
+  @ApiOkResponse({ type: HealthResponse })
+  live(): HealthResponse {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @Public()
+  @ApiOperation({ operationId: 'ready', summary: 'The database is reachable and every migration is applied' })
+  @ApiOkResponse({ type: HealthResponse })
+  @ApiServiceUnavailableResponse({ type: ErrorResponse })
+  async ready(): Promise<HealthResponse> {
+    let pending: boolean;
+    try {
+      pending = await this.dataSource.showMigrations();
+    } catch {
+      throw new ServiceUnavailableException('The database is unreachable');
+    }
+    if (pending) throw new ServiceUnavailableException('Migrations are pending');
+    return { status: 'ok' };
+  }
+}

@@ -1,0 +1,27 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/** One entry of a FastAPI-shaped 422 body. */
+export interface ValidationIssue {
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+}
+
+/** A 422 whose body is `{"detail": [{loc, msg, type}, ...]}`, one entry per problem. */
+export class ValidationProblem extends HttpException {
+  constructor(readonly issues: ValidationIssue[]) {
+    super({ detail: issues }, HttpStatus.UNPROCESSABLE_ENTITY);
+  }
+}
+
+export function validationProblem(loc: (string | number)[], msg: string, type: string): ValidationProblem {
+  return new ValidationProblem([{ loc, msg, type }]);
+}
+
+/** Thrown by the integrity check when sealed data fails to open; answered as a generic 500. */
+export class IntegrityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IntegrityError';
+  }
+}

@@ -1,0 +1,140 @@
+import { type ArgumentMetadata, Injectable, type PipeTransform, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
+import { ValidationProblem, type ValidationIssue } from './problems';
+
+/** class-validator constraint → the FastAPI/pydantic error type clients already know. */
+const ISSUE_TYPES: Record<string, string> = {
+  isDefined: 'missing',
+  isString: 'string_type',
+  isNotEmpty: 'string_too_short',
+  minLength: 'string_too_short',
+  maxLength: 'string_too_long',
+  isIn: 'enum',
+  isArray: 'list_type',
+  arrayMaxSize: 'too_long',
+  isObject: 'dict_type',
+  isUUID: 'uuid_parsing',
+  isInt: 'int_parsing',
+  min: 'greater_than_equal',
+  max: 'less_than_equal',
+  maxJsonSize: 'too_long',
+};
+
+/** The order in which one field's failed constraints are reported: only the first is, so one entry a problem. */
+const ISSUE_PRIORITY = ['isDefined', 'isString', 'isArray', 'isObject', 'isInt'];
+
+function issuesOf(errors: ValidationError[], location: string, parentPath: (string | number)[] = []): ValidationIssue[] {
+  return errors.flatMap((error) => {
+    const path = [...parentPath, /^\d+$/.test(error.property) ? Number(error.property) : error.property];
+    const nested = issuesOf(error.children ?? [], location, path);
+    const constraints = Object.entries(error.constraints ?? {});
+    if (constraints.length === 0) return nested;
+    constraints.sort(([a], [b]) => rank(a) - rank(b));
+    const [name, message] = constraints[0];
+    const issue: ValidationIssue =
+      name === 'isDefined'
+        ? { loc: [location, ...path], msg: 'Field required', type: 'missing' }
+        : { loc: [location, ...path], msg: message, type: ISSUE_TYPES[name] ?? 'value_error' };
+    return [issue, ...nested];
+  });
+}
+
+function rank(constraint: string): number {
+  const index = ISSUE_PRIORITY.indexOf(constraint);
+  return index === -1 ? ISSUE_PRIORITY.length : index;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Every string (and object key) below `value` holding a NUL character, by its path. */
+function nulIssues(value: unknown, path: (string | number)[]): ValidationIssue[] {
+  const issue = { loc: path, msg: 'String should not contain the NUL character', type: 'string_nul' };
+  if (typeof value === 'string') return value.includes('\u0000') ? [issue] : [];
+  if (Array.isArray(value)) return value.flatMap((item, index) => nulIssues(item, [...path, index]));
+  if (isPlainObject(value)) {
+    return Object.keys(value).flatMap((key) =>
+      key.includes('\u0000') ? [{ ...issue, loc: [...path, key] }] : nulIssues(value[key], [...path, key]),
+    );
+  }
+  return [];
+}
+
+const LOCATIONS: Record<string, string> = { body: 'body', query: 'query', param: 'path' };
+
+/**
+ * The global pipe: class-validator DTOs, strict types (no coercion), unknown body fields refused
+ * (`__proto__` and `constructor` included, checked on the raw JSON before anything is copied),
+ * NUL characters refused wherever they are, and every failure as a FastAPI-shaped 422.
+ */
+@Injectable()
+export class StrictValidationPipe implements PipeTransform {
+  /** One class-validator pipe per location, so the 422 names where the value came from. */
+  private readonly classValidation = new Map(Object.values(LOCATIONS).map((location) => [location, classValidationPipe(location)]));
+
+  async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const location = LOCATIONS[metadata.type];
+    const dto = metadata.metatype;
+    if (!location || !dto || !isDtoClass(dto)) return value;
+
+    if (metadata.type === 'body' && !isPlainObject(value)) {
+      throw new ValidationProblem([
+        { loc: ['body'], msg: 'Input should be a valid dictionary or object', type: 'model_attributes_type' },
+      ]);
+    }
+    const raw = (value ?? {}) as Record<string, unknown>;
+    const issues: ValidationIssue[] = [];
+    if (metadata.type === 'body') {
+      const known = knownProperties(dto);
+      for (const key of Object.keys(raw)) {
+        if (!known.has(key)) issues.push({ loc: ['body', key], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' });
+      }
+    }
+    issues.push(...nulIssues(raw, [location]));
+    const checked: Record<string, unknown> = {};
+    for (const key of knownProperties(dto)) {
+      if (Object.prototype.hasOwnProperty.call(raw, key) && !issues.some((issue) => issue.loc[1] === key)) {
+        checked[key] = raw[key];
+      }
+    }
+    try {
+      const result = await this.classValidation.get(location)!.transform(checked, metadata);
+      if (issues.length > 0) throw new ValidationProblem(issues);
+      return result;
+    } catch (error) {
+      if (error instanceof ValidationProblem) {
+        throw new ValidationProblem([...issues, ...error.issues.filter((issue) => !issues.some((i) => i.loc[1] === issue.loc[1]))]);
+      }
+      throw error;
+    }
+  }
+}
+
+function classValidationPipe(location: string): ValidationPipe {
+  return new ValidationPipe({
+    transform: true,
+    whitelist: true,
+    forbidUnknownValues: true,
+    transformOptions: { enableImplicitConversion: false, exposeDefaultValues: true },
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => new ValidationProblem(issuesOf(errors, location)),
+  });
+}
+
+function isDtoClass(metatype: unknown): metatype is new () => object {
+  return typeof metatype === 'function' && ![String, Boolean, Number, Array, Object].includes(metatype as never);
+}
+
+const knownPropertiesCache = new WeakMap<object, Set<string>>();
+
+/** The properties a DTO class declares through class-validator decorators. */
+function knownProperties(dto: new () => object): Set<string> {
+  let known = knownPropertiesCache.get(dto);
+  if (!known) {
+    const metadatas = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
+    known = new Set(metadatas.map((metadata) => metadata.propertyName));
+    knownPropertiesCache.set(dto, known);
+  }
+  return known;
+}

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { generateSecretKey, hashSecretKey, PROXY_KEY_PREFIX } from '../auth/secret-keys';
+import { notFound } from '../http/not-found';
+import type { PageQuery } from '../http/pagination';
+import { assertCustomerExists } from '../customers/customer-exists';
+import type { CreatedInstanceResponse, InstanceListResponse, InstanceResponse, ProxyKeyResponse } from './dto/instance.dto';
+import { Instance } from './instance.entity';
+
+@Injectable()
+export class InstancesService {
+  constructor(@InjectRepository(Instance) private readonly instances: Repository<Instance>) {}
+
+  async create(customerId: string, name: string): Promise<CreatedInstanceResponse> {
+    const proxyKey = generateSecretKey(PROXY_KEY_PREFIX);
+    const instance = await this.instances.save(this.instances.create({ customerId, name, proxyKeyHash: hashSecretKey(proxyKey) }));
+    return { ...this.map(instance), proxy_key: proxyKey };
+  }
+
+  async list(customerId: string, page: PageQuery): Promise<InstanceListResponse> {
+    const [instances, total] = await this.instances.findAndCount({
+      where: { customerId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      take: page.limit,
+      skip: page.offset,
+    });
+    if (total === 0) await assertCustomerExists(this.instances.manager, customerId);
+    return { instances: instances.map((instance) => this.map(instance)), total };
+  }
+
+  /** Its grants go with it (cascade), and its proxy key is unknown from the next request. */
+  async delete(customerId: string, instanceId: string): Promise<void> {
+    const { affected } = await this.instances.delete({ id: instanceId, customerId });
+    if (!affected) throw notFound('Instance');
+  }
+
+  /** Replaces the stored hash in one statement: the old key fails from the next request. */
+  async rotateProxyKey(customerId: string, instanceId: string): Promise<ProxyKeyResponse> {
+    const proxyKey = generateSecretKey(PROXY_KEY_PREFIX);
+    const { affected } = await this.instances.update({ id: instanceId, customerId }, { proxyKeyHash: hashSecretKey(proxyKey) });
+    if (!affected) throw notFound('Instance');
+    return { proxy_key: proxyKey };
+  }
+
+  private map(instance: Instance): InstanceResponse {
+    return {
+      id: instance.id,
+      customer_id: instance.customerId,
+      name: instance.name,
+      created_at: instance.createdAt.toISOString(),
+    };
+  }
+}

@@ -1,0 +1,33 @@
+import { resolve } from 'node:path';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { TEMPLATE_DATABASE, databaseUrl } from './database';
+
+/**
+ * Starts PostgreSQL once for the whole run (the embedded one under `.data/test-postgres`, or the
+ * server of `DATABASE_URL`) and migrates a template database; each test file clones it.
+ */
+export default async function globalSetup(): Promise<void> {
+  let serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) {
+    const embedded = await startEmbeddedPostgres(resolve(process.cwd(), '.data/test-postgres'));
+    (globalThis as { __embeddedPostgres__?: { stop(): Promise<void> } }).__embeddedPostgres__ = embedded;
+    serverUrl = embedded.url;
+  }
+  process.env.TEST_DATABASE_SERVER_URL = serverUrl;
+
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  const template = new DataSource(dataSourceOptions(databaseUrl(serverUrl, TEMPLATE_DATABASE)));
+  await template.initialize();
+  await template.runMigrations({ transaction: 'each' });
+  await template.destroy();
+}

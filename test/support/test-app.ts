@@ -1,0 +1,68 @@
+import 'reflect-metadata';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../src/bootstrap';
+import { loadConfig } from '../../src/config/app-config';
+import { LastUsedRecorder } from '../../src/database/last-used-recorder';
+import { createLogger } from '../../src/logging/logger';
+import { createTestDatabase } from './database';
+
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef0123456789abcdef';
+export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef0123456789';
+/** A fixed master key for tests: base64 of 32 bytes. */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+export const TEST_ENCRYPTION_KEY_ID = 'test-k1';
+
+export const TEST_ENV: NodeJS.ProcessEnv = {
+  NODE_ENV: 'test',
+  ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+  ENCRYPTION_KEY_ID: TEST_ENCRYPTION_KEY_ID,
+  ADMIN_API_KEY: TEST_ADMIN_KEY,
+  JWT_SECRET: TEST_JWT_SECRET,
+  LOG_LEVEL: 'info',
+};
+
+export const asAdmin = { 'X-Api-Key': TEST_ADMIN_KEY };
+
+/** The service on its own fresh database, with the production wiring, and its log lines captured. */
+export class TestApp {
+  /** Every line the service logged, as written. */
+  readonly logLines: string[] = [];
+
+  private constructor(
+    readonly app: NestFastifyApplication,
+    private readonly dropDatabase: () => Promise<void>,
+    logLines: string[],
+  ) {
+    this.logLines = logLines;
+  }
+
+  static async start(env: NodeJS.ProcessEnv = {}): Promise<TestApp> {
+    const database = await createTestDatabase();
+    const logLines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void logLines.push(line) });
+    const config = loadConfig({ ...TEST_ENV, ...env, DATABASE_URL: database.url });
+    const app = await createApp(config, logger, database.url);
+    return new TestApp(app, database.drop, logLines);
+  }
+
+  http(): TestAgent {
+    return request(this.app.getHttpServer());
+  }
+
+  get db(): DataSource {
+    return this.app.get(DataSource);
+  }
+
+  /** Writes pending `last_used_at` timestamps now instead of within the second. */
+  flushLastUsed(): Promise<void> {
+    return this.app.get(LastUsedRecorder).flush();
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    await this.dropDatabase();
+  }
+}
