@@ -25,7 +25,6 @@ export function createFastifyAdapter(): FastifyAdapter {
     // Long enough that a malformed id reaches validation (422) rather than the router's 414.
     routerOptions: { maxParamLength: 512 },
     logger: false,
-    disableRequestLogging: true,
     return503OnClosing: true,
   });
 }

@@ -69,6 +69,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const framework = frameworkError(exception.cause);
       if (framework) return framework;
+      // Nest's unknown-route 404 quotes the path, which may hold anything a client pasted into it.
+      if (exception.getStatus() === 404 && request.routeOptions.url === undefined) {
+        return { status: 404, body: { detail: 'Not Found' } };
+      }
       return { status: exception.getStatus(), body: { detail: messageOf(exception) } };
     }
     const framework = frameworkError(exception);

@@ -12,7 +12,9 @@ import { TEMPLATE_DATABASE, databaseUrl } from './database';
 export default async function globalSetup(): Promise<void> {
   let serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
-    const embedded = await startEmbeddedPostgres(resolve(process.cwd(), '.data/test-postgres'));
+    // A second test run at the same time (another checkout's) needs a cluster of its own.
+    const directory = process.env.HYDRACORE_TEST_PG_DIR ?? '.data/test-postgres';
+    const embedded = await startEmbeddedPostgres(resolve(process.cwd(), directory));
     (globalThis as { __embeddedPostgres__?: { stop(): Promise<void> } }).__embeddedPostgres__ = embedded;
     serverUrl = embedded.url;
   }
