@@ -1,4 +1,4 @@
-import { Initial1795615845273 } from './1795615845273-Initial';
+import { Initial1795616203358 } from './1795616203358-Initial';
 
 /** Every migration, in order. `npm run migration:generate` appends new ones here. */
-export const MIGRATIONS: Function[] = [Initial1795615845273];
+export const MIGRATIONS: Function[] = [Initial1795616203358];

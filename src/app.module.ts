@@ -1,6 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
+import { ConnectionsModule } from './connections/connections.module';
+import { CryptoModule } from './crypto/crypto.module';
+import { GrantsModule } from './grants/grants.module';
+import { InternalCredentialsModule } from './internal-credentials/internal-credentials.module';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CustomersModule } from './customers/customers.module';
@@ -31,6 +35,10 @@ export class AppModule {
         CustomersModule,
         ApiKeysModule,
         InstancesModule,
+        CryptoModule,
+        ConnectionsModule,
+        GrantsModule,
+        InternalCredentialsModule,
       ],
     };
   }

@@ -10,8 +10,10 @@ import { buildOpenApiDocument, serveOpenApi } from './openapi/openapi';
 
 /** Builds the whole application, wired as in production; `main.ts`, the tests and the tools call it. */
 export async function createApp(config: AppConfig, logger: AppLogger, databaseUrl: string): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, logger, databaseUrl }), createFastifyAdapter(), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, logger, databaseUrl }), createFastifyAdapter(logger), {
     logger: ['error', 'warn'],
+    // Fastify's own JSON parser only: Nest's default would also parse form bodies, which must be a 415.
+    bodyParser: false,
     abortOnError: false,
   });
   configureApp(app);

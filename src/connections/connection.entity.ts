@@ -6,13 +6,14 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
-  OneToMany,
   PrimaryColumn,
   UpdateDateColumn,
   type Relation,
 } from 'typeorm';
 import { Customer } from '../customers/customer.entity';
-import { Grant } from '../grants/grant.entity';
+
+/** A JSON object as a jsonb column holds it. */
+export type JsonObject = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- TypeORM's insert typing recurses into unknown
 
 export const AUTH_TYPES = ['oauth2', 'api_key', 'basic'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
@@ -48,11 +49,11 @@ export class Connection {
   @Column({ name: 'error_message', type: 'text', nullable: true })
   errorMessage: string | null;
 
-  @Column({ type: 'jsonb', default: () => "'[]'::jsonb" })
+  @Column({ type: 'jsonb' })
   scopes: string[];
 
   @Column({ name: 'metadata_json', type: 'jsonb', nullable: true })
-  metadataJson: Record<string, unknown> | null;
+  metadataJson: JsonObject | null;
 
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt: Date | null;
@@ -80,7 +81,4 @@ export class Connection {
   @Index('IDX_connections_key_id')
   @Column({ name: 'key_id', type: 'varchar', length: 64 })
   keyId: string;
-
-  @OneToMany(() => Grant, (grant) => grant.connection)
-  grants?: Relation<Grant[]>;
 }

@@ -1,9 +1,10 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DATA_DIR, loadConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
-import { startEmbeddedPostgres } from './embedded-postgres';
+import { connectEmbeddedPostgres } from './embedded-postgres';
 import { pendingSchemaChanges } from './schema-diff';
 
 const MIGRATIONS_DIR = resolve(process.cwd(), 'migrations');
@@ -16,25 +17,59 @@ async function main(): Promise<void> {
     throw new Error('usage: cli.js run | generate <WhatChanged>');
   }
   const config = loadConfig();
-  const embedded = config.databaseUrl === undefined ? await startEmbeddedPostgres(join(DATA_DIR, 'postgres')) : undefined;
-  const dataSource = new DataSource(dataSourceOptions(config.databaseUrl ?? embedded!.url));
+  const embedded = config.databaseUrl === undefined ? await connectEmbeddedPostgres(join(DATA_DIR, 'postgres')) : undefined;
+  const url = config.databaseUrl ?? embedded!.url;
   try {
-    await dataSource.initialize();
     if (command === 'run') {
-      const applied = await dataSource.runMigrations({ transaction: 'each' });
-      console.log(applied.length ? `applied: ${applied.map((migration) => migration.name).join(', ')}` : 'no pending migrations');
+      await withDataSource(url, async (dataSource) => {
+        const applied = await dataSource.runMigrations({ transaction: 'each' });
+        console.log(applied.length ? `applied: ${applied.map((migration) => migration.name).join(', ')}` : 'no pending migrations');
+      });
     } else {
-      await dataSource.runMigrations({ transaction: 'each' });
-      const { up, down } = await pendingSchemaChanges(dataSource);
-      if (up.length === 0) {
-        console.log('the entities and the migrations agree: nothing to generate');
-      } else {
-        console.log(`wrote ${writeMigration(name ?? 'SchemaChange', up, down)}`);
-      }
+      // Diff against a scratch database built from the migrations alone, never against a database
+      // that may hold changes of its own.
+      await withScratchDatabase(url, (scratchUrl) =>
+        withDataSource(scratchUrl, async (dataSource) => {
+          await dataSource.runMigrations({ transaction: 'each' });
+          const { up, down } = await pendingSchemaChanges(dataSource);
+          console.log(up.length === 0 ? 'the entities and the migrations agree: nothing to generate' : `wrote ${writeMigration(name ?? 'SchemaChange', up, down)}`);
+        }),
+      );
     }
   } finally {
-    if (dataSource.isInitialized) await dataSource.destroy();
     await embedded?.stop();
+  }
+}
+
+async function withDataSource(url: string, work: (dataSource: DataSource) => Promise<void>): Promise<void> {
+  const dataSource = new DataSource(dataSourceOptions(url));
+  await dataSource.initialize();
+  try {
+    await work(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+async function withScratchDatabase(serverUrl: string, work: (url: string) => Promise<void>): Promise<void> {
+  const name = `hydracore_migration_scratch_${process.pid}`;
+  const run = async (sql: string) => {
+    const client = new Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`DROP DATABASE IF EXISTS ${name}`);
+  await run(`CREATE DATABASE ${name}`);
+  try {
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    await work(url.toString());
+  } finally {
+    await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
 }
 

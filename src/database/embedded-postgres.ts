@@ -44,6 +44,34 @@ function prepareDataDirectory(directory: string): void {
 }
 
 /**
+ * The embedded cluster of `directory`: the running one when the service already has it up (its
+ * `postmaster.pid` names a live process and the port), else a new start. Tools such as
+ * `keys:rotate` and `migration:run` use it alongside the running service.
+ */
+export async function connectEmbeddedPostgres(directory: string, log?: (message: string) => void): Promise<EmbeddedDatabase> {
+  const running = runningCluster(directory);
+  if (running) return { url: running, stop: async () => undefined };
+  return startEmbeddedPostgres(directory, log);
+}
+
+function runningCluster(directory: string): string | undefined {
+  const pidFile = join(directory, 'cluster', 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const [pid, , , port] = readFileSync(pidFile, 'utf8').split('\n');
+  try {
+    process.kill(Number(pid), 0);
+  } catch {
+    return undefined;
+  }
+  return clusterUrl(directory, Number(port));
+}
+
+function clusterUrl(directory: string, port: number): string {
+  const password = readFileSync(join(directory, 'superuser-password'), 'utf8').trim();
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+}
+
+/**
  * Starts (initialising on first use) a PostgreSQL cluster kept in `directory`, on a free loopback port.
  * The superuser password is generated once and kept beside the cluster, readable by its owner only.
  */
@@ -77,8 +105,5 @@ export async function startEmbeddedPostgres(
     await postgres.initialise();
   }
   await postgres.start();
-  return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
-    stop: () => postgres.stop(),
-  };
+  return { url: clusterUrl(directory, port), stop: () => postgres.stop() };
 }

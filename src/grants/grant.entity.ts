@@ -12,7 +12,7 @@ export class Grant {
   @Column({ name: 'connection_id', type: 'uuid' })
   connectionId: string;
 
-  @ManyToOne(() => Connection, (connection) => connection.grants, { onDelete: 'CASCADE' })
+  @ManyToOne(() => Connection, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'connection_id', foreignKeyConstraintName: 'FK_grants_connection' })
   connection?: Relation<Connection>;
 
@@ -23,7 +23,7 @@ export class Grant {
   @JoinColumn({ name: 'instance_id', foreignKeyConstraintName: 'FK_grants_instance' })
   instance?: Relation<Instance>;
 
-  @Column({ type: 'jsonb', default: () => "'[]'::jsonb" })
+  @Column({ type: 'jsonb' })
   capabilities: string[];
 
   @CreateDateColumn({ name: 'granted_at', type: 'timestamptz' })

@@ -4,6 +4,7 @@ import type { AppLogger } from '../logging/logger';
 import { APP_LOGGER } from '../logging/logger';
 import { HttpExceptionFilter } from './http-exception.filter';
 import type { AppRequest } from './request-context';
+import { logRequest } from './request-log';
 import { StrictValidationPipe } from './validation';
 
 /**
@@ -28,26 +29,4 @@ export function configureApp(app: NestFastifyApplication): void {
 
   app.useGlobalFilters(new HttpExceptionFilter(logger));
   app.useGlobalPipes(new StrictValidationPipe());
-}
-
-/**
- * One line per request, built field by field: the route pattern, never the path, query, headers or body
- * (a key pasted into a URL must not reach the log).
- */
-function logRequest(logger: AppLogger, request: AppRequest, reply: FastifyReply): void {
-  const principal = request.principal;
-  logger.info(
-    {
-      req_id: request.id,
-      method: request.method,
-      route: request.routeOptions.url ?? null,
-      status: reply.statusCode,
-      duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-      auth: principal?.scheme,
-      principal: principal?.kind,
-      customer_id: principal?.customerId,
-      instance_id: principal?.instanceId,
-    },
-    'request',
-  );
 }

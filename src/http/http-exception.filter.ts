@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import type { AppLogger } from '../logging/logger';
-import { IntegrityError, ValidationProblem } from './problems';
+import { IntegrityError } from '../crypto/integrity-error';
+import { ValidationProblem } from './problems';
 import type { AppRequest } from './request-context';
 
 type ErrorBody = { detail: unknown; error_id?: string };

@@ -17,11 +17,3 @@ export class ValidationProblem extends HttpException {
 export function validationProblem(loc: (string | number)[], msg: string, type: string): ValidationProblem {
   return new ValidationProblem([{ loc, msg, type }]);
 }
-
-/** Thrown by the integrity check when sealed data fails to open; answered as a generic 500. */
-export class IntegrityError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'IntegrityError';
-  }
-}

@@ -34,9 +34,17 @@ function issuesOf(errors: ValidationError[], location: string, parentPath: (stri
     const issue: ValidationIssue =
       name === 'isDefined'
         ? { loc: [location, ...path], msg: 'Field required', type: 'missing' }
-        : { loc: [location, ...path], msg: message, type: ISSUE_TYPES[name] ?? 'value_error' };
+        : { loc: [location, ...path], msg: message, type: issueType(name, error.value) };
     return [issue, ...nested];
   });
+}
+
+function issueType(constraint: string, value: unknown): string {
+  if (constraint === 'isLength') {
+    const tooShort = typeof value === 'string' ? value.length === 0 : Array.isArray(value) && value.some((item) => item === '');
+    return tooShort ? 'string_too_short' : 'string_too_long';
+  }
+  return ISSUE_TYPES[constraint] ?? 'value_error';
 }
 
 function rank(constraint: string): number {
@@ -117,7 +125,8 @@ function classValidationPipe(location: string): ValidationPipe {
     whitelist: true,
     forbidUnknownValues: true,
     transformOptions: { enableImplicitConversion: false, exposeDefaultValues: true },
-    validationError: { target: false, value: false },
+    // The value is read only to tell a too-short string from a too-long one; it never reaches a response.
+    validationError: { target: false, value: true },
     exceptionFactory: (errors) => new ValidationProblem(issuesOf(errors, location)),
   });
 }

@@ -26,3 +26,39 @@ export async function createInstance(t: TestApp, customer: TestCustomer, name = 
   const response = await t.http().post(`/v1/customers/${customer.id}/instances`).set(customer.headers).send({ name }).expect(201);
   return { id: response.body.id, proxyKey: response.body.proxy_key, headers: { Authorization: `Bearer ${response.body.proxy_key}` } };
 }
+
+export interface TestConnection {
+  id: string;
+  provider: string;
+  name: string;
+}
+
+export async function createConnection(
+  t: TestApp,
+  customer: TestCustomer,
+  body: Record<string, unknown> = {},
+): Promise<TestConnection> {
+  const response = await t
+    .http()
+    .post(`/v1/customers/${customer.id}/connections`)
+    .set(customer.headers)
+    .send({ provider: 'gmail', name: `inbox-${randomUUID().slice(0, 8)}`, credentials: { access_token: `tok-${randomUUID()}` }, ...body })
+    .expect(201);
+  return { id: response.body.id, provider: response.body.provider, name: response.body.name };
+}
+
+export async function grantConnection(
+  t: TestApp,
+  customer: TestCustomer,
+  connection: TestConnection,
+  instance: TestInstance,
+  capabilities: string[] = [],
+): Promise<{ id: string }> {
+  const response = await t
+    .http()
+    .post(`/v1/customers/${customer.id}/connections/${connection.id}/grants`)
+    .set(customer.headers)
+    .send({ instance_id: instance.id, capabilities })
+    .expect(201);
+  return { id: response.body.id };
+}

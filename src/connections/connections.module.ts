@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Connection } from './connection.entity';
+import { ConnectionsController } from './connections.controller';
+import { ConnectionsService } from './connections.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Connection])],
+  controllers: [ConnectionsController],
+  providers: [ConnectionsService],
+})
+export class ConnectionsModule {}

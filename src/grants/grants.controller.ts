@@ -1,0 +1,43 @@
+import { Body, Controller, Delete, HttpCode, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Auth } from '../auth/auth.decorator';
+import { ApiErrors } from '../http/error-responses';
+import { UuidParam } from '../http/uuid-param';
+import { CreateGrantRequest, GrantResponse } from './dto/grant.dto';
+import { GrantsService } from './grants.service';
+
+@ApiTags('Grants')
+@ApiParam({ name: 'customer_id', format: 'uuid' })
+@ApiParam({ name: 'connection_id', format: 'uuid' })
+@Controller('v1/customers/:customer_id/connections/:connection_id/grants')
+export class GrantsController {
+  constructor(private readonly grants: GrantsService) {}
+
+  @Post()
+  @Auth('customer')
+  @ApiOperation({ operationId: 'createGrant', summary: 'Create Grant' })
+  @ApiCreatedResponse({ type: GrantResponse })
+  @ApiErrors(404, 409, 422)
+  create(
+    @UuidParam('customer_id') customerId: string,
+    @UuidParam('connection_id') connectionId: string,
+    @Body() body: CreateGrantRequest,
+  ): Promise<GrantResponse> {
+    return this.grants.create(customerId, connectionId, body);
+  }
+
+  @Delete(':grant_id')
+  @HttpCode(204)
+  @Auth('customer')
+  @ApiOperation({ operationId: 'deleteGrant', summary: 'Delete Grant' })
+  @ApiParam({ name: 'grant_id', format: 'uuid' })
+  @ApiNoContentResponse({ description: 'Revoked: the instance can no longer fetch the connection' })
+  @ApiErrors(404, 422)
+  delete(
+    @UuidParam('customer_id') customerId: string,
+    @UuidParam('connection_id') connectionId: string,
+    @UuidParam('grant_id') grantId: string,
+  ): Promise<void> {
+    return this.grants.delete(customerId, connectionId, grantId);
+  }
+}

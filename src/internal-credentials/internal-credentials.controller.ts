@@ -1,0 +1,42 @@
+import { Controller, Get, Header, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Auth, CurrentPrincipal } from '../auth/auth.decorator';
+import { ApiErrors } from '../http/error-responses';
+import type { Principal } from '../http/request-context';
+import { UuidParam } from '../http/uuid-param';
+import { FetchedCredentialsResponse } from './dto/fetched-credentials.response';
+import { type FetchQuery, FetchQueryPipe } from './fetch-query';
+import { InternalCredentialsService } from './internal-credentials.service';
+
+@ApiTags('Internal credentials')
+@Controller('internal/v1/instances/:instance_id/connections')
+export class InternalCredentialsController {
+  constructor(private readonly credentials: InternalCredentialsService) {}
+
+  @Get()
+  @Auth('instance')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    operationId: 'fetchConnectionCredentials',
+    summary: 'Fetch Connection Credentials',
+    description: 'Runtime fetches connection credentials. Auth: Bearer proxy key. Returns { "credentials": {...}, "capabilities": [...] }',
+  })
+  @ApiParam({ name: 'instance_id', format: 'uuid' })
+  @ApiQuery({ name: 'provider', required: true, schema: { type: 'string', minLength: 1, maxLength: 50 } })
+  @ApiQuery({ name: 'name', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 } })
+  @ApiQuery({
+    name: 'capability',
+    required: false,
+    description: 'Required capability (e.g. send_mail). If specified, 403 if grant doesn\u2019t include it.',
+    schema: { type: 'string', minLength: 1, maxLength: 100 },
+  })
+  @ApiOkResponse({ type: FetchedCredentialsResponse })
+  @ApiErrors(403, 404, 409, 422)
+  fetch(
+    @UuidParam('instance_id') instanceId: string,
+    @Query(FetchQueryPipe) query: FetchQuery,
+    @CurrentPrincipal() instance: Principal,
+  ): Promise<FetchedCredentialsResponse> {
+    return this.credentials.fetch(instance.customerId!, instanceId, query);
+  }
+}
