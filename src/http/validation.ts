@@ -13,7 +13,7 @@ const ISSUE_TYPES: Record<string, string> = {
   isArray: 'list_type',
   arrayMaxSize: 'too_long',
   isObject: 'dict_type',
-  isUUID: 'uuid_parsing',
+  isUuid: 'uuid_parsing',
   isInt: 'int_parsing',
   min: 'greater_than_equal',
   max: 'less_than_equal',
