@@ -32,20 +32,27 @@ export class TestApp {
   readonly logLines: string[] = [];
 
   private constructor(
-    readonly app: NestFastifyApplication,
-    private readonly dropDatabase: () => Promise<void>,
-    logLines: string[],
-  ) {
-    this.logLines = logLines;
-  }
+    public app: NestFastifyApplication,
+    private readonly database: { url: string; drop(): Promise<void> },
+  ) {}
 
   static async start(env: NodeJS.ProcessEnv = {}): Promise<TestApp> {
     const database = await createTestDatabase();
-    const logLines: string[] = [];
-    const logger = createLogger('info', { write: (line: string) => void logLines.push(line) });
-    const config = loadConfig({ ...TEST_ENV, ...env, DATABASE_URL: database.url });
-    const app = await createApp(config, logger, database.url);
-    return new TestApp(app, database.drop, logLines);
+    const t = new TestApp(undefined as unknown as NestFastifyApplication, database);
+    t.app = await t.boot(env);
+    return t;
+  }
+
+  /** Stops the service and starts it again on the same database, with other settings (e.g. new keys). */
+  async restart(env: NodeJS.ProcessEnv = {}): Promise<void> {
+    await this.app.close();
+    this.app = await this.boot(env);
+  }
+
+  private boot(env: NodeJS.ProcessEnv): Promise<NestFastifyApplication> {
+    const logger = createLogger('info', { write: (line: string) => void this.logLines.push(line) });
+    const config = loadConfig({ ...TEST_ENV, ...env, DATABASE_URL: this.database.url });
+    return createApp(config, logger, this.database.url);
   }
 
   http(): TestAgent {
@@ -63,6 +70,6 @@ export class TestApp {
 
   async close(): Promise<void> {
     await this.app.close();
-    await this.dropDatabase();
+    await this.database.drop();
   }
 }
