@@ -3,9 +3,9 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtVerifier } from './jwt-verifier';
 import { PrincipalGuard } from './principal.guard';
 import { CustomerOrAdminStrategy } from './strategies/customer-or-admin.strategy';
-import { InstanceProxyKeyStrategy } from './strategies/instance-proxy-key.strategy';
 
+/** The admin and customer principals, and the global guard. The instance principal is the runtime fetch's: see internal-credentials. */
 @Module({
-  providers: [JwtVerifier, CustomerOrAdminStrategy, InstanceProxyKeyStrategy, { provide: APP_GUARD, useClass: PrincipalGuard }],
+  providers: [JwtVerifier, CustomerOrAdminStrategy, { provide: APP_GUARD, useClass: PrincipalGuard }],
 })
 export class AuthModule {}

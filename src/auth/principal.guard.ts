@@ -4,8 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import type { AppRequest, Principal, PrincipalKind } from '../http/request-context';
 import { isUuid } from '../http/uuid-param';
 import { AUTH_METADATA } from './auth.decorator';
-import { CUSTOMER_OR_ADMIN_STRATEGY } from './strategies/customer-or-admin.strategy';
-import { INSTANCE_STRATEGY } from './strategies/instance-proxy-key.strategy';
+import { CUSTOMER_OR_ADMIN_STRATEGY, INSTANCE_STRATEGY } from './strategy-names';
 
 const CustomerOrAdminGuard = AuthGuard(CUSTOMER_OR_ADMIN_STRATEGY);
 const InstanceGuard = AuthGuard(INSTANCE_STRATEGY);

@@ -130,9 +130,10 @@ function parseLogLevel(env: NodeJS.ProcessEnv): LogLevel {
 
 const KEY_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
-function decodeMasterKey(name: string, id: string, base64: string): MasterKey {
+/** `idName` is the variable the id came from, so a bad id names `ENCRYPTION_KEY_ID`, not the key. */
+function decodeMasterKey(name: string, id: string, base64: string, idName: string = name): MasterKey {
   if (!KEY_ID_PATTERN.test(id)) {
-    throw new ConfigError(`${name}: key id must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+    throw new ConfigError(`${idName}: key id must be 1-64 characters of A-Z a-z 0-9 . _ -`);
   }
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) {
     throw new ConfigError(`${name} must be the base64 of 32 bytes`);
@@ -174,7 +175,7 @@ function parseMasterKeys(
     active = { id: DEV_KEY_ID, key: readOrCreateDevelopmentKey() };
     development = true;
   } else {
-    active = decodeMasterKey('ENCRYPTION_KEY', keyId ?? 'default', rawKey);
+    active = decodeMasterKey('ENCRYPTION_KEY', keyId ?? 'default', rawKey, 'ENCRYPTION_KEY_ID');
     if (isProduction && isDevelopmentKey(active.key)) {
       throw new ConfigError('ENCRYPTION_KEY is the generated development key; production needs its own key');
     }

@@ -7,10 +7,12 @@ export interface FetchQuery {
   capability?: string;
 }
 
+export const FETCH_QUERY_LIMITS: Record<keyof FetchQuery, number> = { provider: 50, name: 255, capability: 100 };
+
 const FIELDS: Record<keyof FetchQuery, { required: boolean; max: number }> = {
-  provider: { required: true, max: 50 },
-  name: { required: false, max: 255 },
-  capability: { required: false, max: 100 },
+  provider: { required: true, max: FETCH_QUERY_LIMITS.provider },
+  name: { required: false, max: FETCH_QUERY_LIMITS.name },
+  capability: { required: false, max: FETCH_QUERY_LIMITS.capability },
 };
 
 /**

@@ -1,12 +1,18 @@
-import { Controller, Get, Header, Query } from '@nestjs/common';
+import { Controller, createParamDecorator, type ExecutionContext, Get, Header, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal } from '../auth/auth.decorator';
+import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
-import type { Principal } from '../http/request-context';
+import type { AppRequest } from '../http/request-context';
 import { UuidParam } from '../http/uuid-param';
 import { FetchedCredentialsResponse } from './dto/fetched-credentials.response';
 import { type FetchQuery, FetchQueryPipe } from './fetch-query';
+import type { GrantedConnectionRow } from './granted-connections';
 import { InternalCredentialsService } from './internal-credentials.service';
+
+/** The connections the proxy-key strategy found for this request's provider and name. */
+const GrantedConnections = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): GrantedConnectionRow[] => context.switchToHttp().getRequest<AppRequest>().grantedConnections ?? [],
+);
 
 @ApiTags('Internal credentials')
 @Controller('internal/v1/instances/:instance_id/connections')
@@ -33,10 +39,10 @@ export class InternalCredentialsController {
   @ApiOkResponse({ type: FetchedCredentialsResponse })
   @ApiErrors(403, 404, 409, 422)
   fetch(
-    @UuidParam('instance_id') instanceId: string,
+    @UuidParam('instance_id') _instanceId: string,
     @Query(FetchQueryPipe) query: FetchQuery,
-    @CurrentPrincipal() instance: Principal,
-  ): Promise<FetchedCredentialsResponse> {
-    return this.credentials.fetch(instance.customerId!, instanceId, query);
+    @GrantedConnections() granted: GrantedConnectionRow[],
+  ): FetchedCredentialsResponse {
+    return this.credentials.fetch(query, granted);
   }
 }

@@ -8,9 +8,8 @@ import type { AppRequest, Principal } from '../../http/request-context';
 import { isUuid } from '../../http/uuid-param';
 import { presentedCredential, invalidCredentials } from '../credentials';
 import { JwtVerifier, looksLikeJwt } from '../jwt-verifier';
+import { CUSTOMER_OR_ADMIN_STRATEGY } from '../strategy-names';
 import { API_KEY_PREFIX, hasKeyShape, hashesEqual, hashSecretKey, secretsEqual } from '../secret-keys';
-
-export const CUSTOMER_OR_ADMIN_STRATEGY = 'customer-or-admin';
 
 const API_KEY_BY_HASH = {
   name: 'api_key_by_hash',

@@ -1,0 +1,248 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { Client, Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { CredentialSealer, KeyRing } from '../src/crypto/credential-sealer';
+import { dataSourceOptions } from '../src/database/data-source-options';
+import { connectEmbeddedPostgres, findFreePort } from '../src/database/embedded-postgres';
+import { seedCustomers, type SeededInstance } from './seed';
+
+/**
+ * `npm run bench`: the service in production mode and the floor, on the same freshly seeded database,
+ * driven by autocannon from this process. Env: DATABASE_URL (else the embedded PostgreSQL of
+ * `.data/postgres`), BENCH_DURATION seconds per run (default 10), BENCH_CONNECTIONS (default 32),
+ * BENCH_LARGE=0 to skip the 1,000,000-connection phase.
+ */
+const ROOT = resolve(__dirname, '..', '..');
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const LARGE = process.env.BENCH_LARGE !== '0';
+const BENCH_DATABASE = 'hydracore_bench';
+
+interface Row {
+  dataset: string;
+  scenario: string;
+  requests_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  non_2xx: number;
+  service_rss_mib: number | null;
+}
+
+async function main(): Promise<void> {
+  const embedded = process.env.DATABASE_URL ? undefined : await connectEmbeddedPostgres(join(ROOT, '.data', 'postgres'));
+  const serverUrl = process.env.DATABASE_URL ?? embedded!.url;
+  const databaseUrl = await recreateDatabase(serverUrl);
+  const masterKey = { id: 'bench', key: randomBytes(32) };
+  const sealer = new CredentialSealer(new KeyRing(masterKey, []));
+  const adminKey = randomBytes(32).toString('base64url');
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    ENCRYPTION_KEY: masterKey.key.toString('base64'),
+    ENCRYPTION_KEY_ID: masterKey.id,
+    ENCRYPTION_PREVIOUS_KEYS: '',
+    ADMIN_API_KEY: adminKey,
+    LOG_LEVEL: 'info',
+  };
+
+  const migrations = new DataSource(dataSourceOptions(databaseUrl));
+  await migrations.initialize();
+  await migrations.runMigrations();
+  await migrations.destroy();
+
+  const pool = new Pool({ connectionString: databaseUrl, max: 4 });
+  const rows: Row[] = [];
+  let service: Running | undefined;
+  let floor: Running | undefined;
+  try {
+    let started = Date.now();
+    const small = await seedCustomers(pool, sealer, { customers: 100, connectionsPerCustomer: 100, instancesPerCustomer: 10, grantsPerInstance: 5 }, 'small');
+    log(`seeded 10,000 connections, 1,000 instances, 5,000 grants in ${seconds(started)} s`);
+    const instances = [...small.instances];
+
+    service = await start('dist/src/main.js', env);
+    floor = await start('dist/bench/floor.js', env);
+    const writer = await createWriterCustomer(service.url, adminKey);
+    rows.push(...(await measure('10k connections', instances, service, floor, writer)));
+
+    if (LARGE) {
+      started = Date.now();
+      const big = await seedCustomers(pool, sealer, { customers: 1, connectionsPerCustomer: 100_000, instancesPerCustomer: 10, grantsPerInstance: 5 }, 'big');
+      const rest = await seedCustomers(pool, sealer, { customers: 8_900, connectionsPerCustomer: 100, instancesPerCustomer: 10, grantsPerInstance: 5 }, 'large');
+      instances.push(...big.instances, ...rest.instances);
+      const [{ count }] = (await pool.query('SELECT count(*)::int AS count FROM connections')).rows;
+      log(`seeded up to ${count.toLocaleString('en')} connections (one customer with 100,000) in ${seconds(started)} s`);
+      const bigCustomerKey = await createApiKey(service.url, adminKey, big.customerIds[0]);
+      rows.push(...(await measure('1M connections', instances, service, floor, writer, { customerId: big.customerIds[0], apiKey: bigCustomerKey })));
+    }
+  } finally {
+    service?.process.kill('SIGTERM');
+    floor?.process.kill('SIGTERM');
+    await pool.end();
+    await embedded?.stop();
+  }
+  report(rows);
+}
+
+interface Running {
+  process: ChildProcess;
+  url: string;
+}
+
+async function start(script: string, env: NodeJS.ProcessEnv): Promise<Running> {
+  const port = await findFreePort();
+  const child = fork(join(ROOT, script), { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health/live`)).ok) return { process: child, url };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  }
+  throw new Error(`${script} did not start`);
+}
+
+async function measure(
+  dataset: string,
+  instances: SeededInstance[],
+  service: Running,
+  floor: Running,
+  writer: { customerId: string; apiKey: string },
+  lister?: { customerId: string; apiKey: string },
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  const fetchRequest = (): autocannon.Request => ({
+    method: 'GET' as const,
+    setupRequest: (request: autocannon.Request) => {
+      const instance = instances[Math.floor(Math.random() * instances.length)];
+      const provider = instance.providers[Math.floor(Math.random() * instance.providers.length)];
+      return { ...request, path: `/internal/v1/instances/${instance.id}/connections?provider=${provider}&capability=read`, headers: { authorization: `Bearer ${instance.proxyKey}` } };
+    },
+  });
+  const run = async (scenario: string, target: Running, requests: autocannon.Request[], watchRss: boolean) => {
+    await load(target.url, requests, Math.min(3, DURATION), CONNECTIONS); // warm-up: JIT, plans, pools
+    const rss = watchRss ? watchMemory(service.process.pid!) : undefined;
+    const result = await load(target.url, requests, DURATION, CONNECTIONS);
+    const row: Row = {
+      dataset,
+      scenario,
+      requests_per_s: Math.round(result.requests.average),
+      p50_ms: result.latency.p50,
+      p99_ms: result.latency.p99,
+      errors: result.errors + result.timeouts,
+      non_2xx: result.non2xx,
+      service_rss_mib: rss ? rss.stop() : null,
+    };
+    log(`${dataset.padEnd(16)} ${scenario.padEnd(30)} ${String(row.requests_per_s).padStart(7)} req/s  p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms  errors ${row.errors}  non-2xx ${row.non_2xx}`);
+    rows.push(row);
+  };
+
+  await run('health/live (baseline)', service, [{ method: 'GET', path: '/health/live' }], false);
+  // Alternate floor and service, twice, so that drift on a noisy machine falls on both alike.
+  for (const round of [1, 2]) {
+    await run(`floor fetch #${round}`, floor, [fetchRequest()], false);
+    await run(`service fetch #${round}`, service, [fetchRequest()], true);
+  }
+  if (lister) {
+    await run('list page of 100 (100k)', service, [{ method: 'GET', path: `/v1/customers/${lister.customerId}/connections?limit=100`, headers: { 'x-api-key': lister.apiKey } }], false);
+  } else {
+    const customer = writer;
+    await run('list page of 100', service, [{ method: 'GET', path: `/v1/customers/${customer.customerId}/connections?limit=100`, headers: { 'x-api-key': customer.apiKey } }], false);
+  }
+  await run('create connection', service, [
+    {
+      method: 'POST',
+      path: `/v1/customers/${writer.customerId}/connections`,
+      headers: { 'x-api-key': writer.apiKey, 'content-type': 'application/json' },
+      setupRequest: (request: autocannon.Request) => ({
+        ...request,
+        body: JSON.stringify({ provider: 'bench', name: randomUUID(), credentials: { access_token: randomUUID(), expires_in: 3600 } }),
+      }),
+    },
+  ], false);
+  return rows;
+}
+
+function load(url: string, requests: autocannon.Request[], duration: number, connections: number): Promise<autocannon.Result> {
+  return new Promise((resolveRun, reject) => {
+    autocannon({ url, connections, duration, requests }, (error, result) => (error ? reject(error) : resolveRun(result)));
+  });
+}
+
+/** Samples the service's resident memory every 100 ms; `stop` gives the peak in MiB. */
+function watchMemory(pid: number): { stop(): number } {
+  let peak = 0;
+  const sample = () => {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    if (match) peak = Math.max(peak, Number(match[1]) / 1024);
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  return { stop: () => (clearInterval(timer), sample(), Math.round(peak)) };
+}
+
+async function createWriterCustomer(url: string, adminKey: string): Promise<{ customerId: string; apiKey: string }> {
+  const response = await fetch(`${url}/v1/customers`, { method: 'POST', headers: { 'x-api-key': adminKey, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench writer' }) });
+  const customer = (await response.json()) as { id: string };
+  return { customerId: customer.id, apiKey: await createApiKey(url, adminKey, customer.id) };
+}
+
+async function createApiKey(url: string, adminKey: string, customerId: string): Promise<string> {
+  const response = await fetch(`${url}/v1/customers/${customerId}/api-keys`, { method: 'POST', headers: { 'x-api-key': adminKey, 'content-type': 'application/json' }, body: '{}' });
+  return ((await response.json()) as { key: string }).key;
+}
+
+async function recreateDatabase(serverUrl: string): Promise<string> {
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
+  await client.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+  await client.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${BENCH_DATABASE}`;
+  return url.toString();
+}
+
+function report(rows: Row[]): void {
+  const fetchRatio = (dataset: string) => {
+    const mean = (prefix: string) => {
+      const matching = rows.filter((row) => row.dataset === dataset && row.scenario.startsWith(prefix));
+      return matching.reduce((sum, row) => sum + row.requests_per_s, 0) / Math.max(matching.length, 1);
+    };
+    return { service: Math.round(mean('service fetch')), floor: Math.round(mean('floor fetch')), ratio: Number((mean('service fetch') / mean('floor fetch')).toFixed(2)) };
+  };
+  const datasets = [...new Set(rows.map((row) => row.dataset))];
+  const summary = Object.fromEntries(datasets.map((dataset) => [dataset, fetchRatio(dataset)]));
+  console.log('');
+  console.table(rows);
+  console.table(summary);
+  const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version };
+  writeFileSync(
+    join(ROOT, 'bench', 'results.json'),
+    JSON.stringify({ ran_at: new Date().toISOString(), machine, connections: CONNECTIONS, duration_s: DURATION, rows, fetch_vs_floor: summary }, null, 2) + '\n',
+  );
+  log('wrote bench/results.json');
+}
+
+function log(message: string): void {
+  console.log(`[bench] ${message}`);
+}
+
+function seconds(since: number): string {
+  return ((Date.now() - since) / 1000).toFixed(1);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

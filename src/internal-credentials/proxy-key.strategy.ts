@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { Strategy } from 'passport-custom';
+import { invalidCredentials, presentedCredential } from '../auth/credentials';
+import { hasKeyShape, hashesEqual, hashSecretKey, PROXY_KEY_PREFIX } from '../auth/secret-keys';
+import { INSTANCE_STRATEGY } from '../auth/strategy-names';
+import type { AppRequest, Principal } from '../http/request-context';
+import { isUuid } from '../http/uuid-param';
+import { FETCH_QUERY_LIMITS } from './fetch-query';
+import { GrantedConnections } from './granted-connections';
+
+/**
+ * An agent runtime: `Authorization: Bearer <proxy key>`, which must be the current key of the instance
+ * in the path; a key of another instance is as unknown here as no key at all (401). The instance's
+ * only power is the credential fetch, so the strategy authenticates and looks up the granted
+ * connections in the same statement, and hands them to the handler with the principal.
+ */
+@Injectable()
+export class ProxyKeyStrategy extends PassportStrategy(Strategy, INSTANCE_STRATEGY) {
+  constructor(private readonly grantedConnections: GrantedConnections) {
+    super();
+  }
+
+  async validate(request: AppRequest): Promise<Principal> {
+    const key = presentedCredential(request, false);
+    if (!hasKeyShape(key, PROXY_KEY_PREFIX)) throw invalidCredentials();
+    const keyHash = hashSecretKey(key);
+    const query = request.query as Record<string, unknown>;
+    const lookup = await this.grantedConnections.forProxyKey(
+      keyHash,
+      boundedString(query.provider, FETCH_QUERY_LIMITS.provider),
+      boundedString(query.name, FETCH_QUERY_LIMITS.name),
+    );
+    if (!lookup || !hashesEqual(lookup.instance.proxyKeyHash, keyHash)) throw invalidCredentials();
+    const pathInstanceId = (request.params as Record<string, string | undefined>).instance_id;
+    // A malformed id goes on to the parameter pipe, which answers 422 at path.instance_id.
+    if (isUuid(pathInstanceId) && pathInstanceId.toLowerCase() !== lookup.instance.id) throw invalidCredentials();
+    request.grantedConnections = lookup.connections;
+    return { kind: 'instance', scheme: 'proxy_key', customerId: lookup.instance.customerId, instanceId: lookup.instance.id };
+  }
+}
+
+/** The value when it is one string within the limit; anything else finds nothing, and the query pipe explains why. */
+function boundedString(value: unknown, maxLength: number): string | null {
+  return typeof value === 'string' && value.length > 0 && value.length <= maxLength && !value.includes('\u0000') ? value : null;
+}
