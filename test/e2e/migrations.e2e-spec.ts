@@ -1,0 +1,57 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { MIGRATIONS } from '../../migrations';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { pendingSchemaChanges } from '../../src/database/schema-diff';
+import { TestApp } from '../support/test-app';
+
+const MIGRATIONS_DIR = resolve(process.cwd(), 'migrations');
+
+describe('Migrations', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start();
+  });
+  afterAll(() => t.close());
+
+  it('describe the entities exactly: nothing left to generate (run `npm run migration:generate <Name>` after an entity change)', async () => {
+    const { up } = await pendingSchemaChanges(t.db);
+    expect(up).toEqual([]);
+  });
+
+  it('are all applied when the service starts', async () => {
+    expect(await t.db.showMigrations()).toBe(false);
+    const applied: { name: string }[] = await t.db.query('SELECT name FROM migrations ORDER BY timestamp');
+    expect(applied.map((row) => row.name)).toEqual(t.db.migrations.map((migration) => migration.name));
+  });
+
+  it('are the only source of the schema: synchronize is off everywhere', () => {
+    expect(t.db.options.synchronize).toBe(false);
+    expect(dataSourceOptions('postgres://localhost/x').synchronize).toBe(false);
+  });
+
+  it('are all listed in migrations/index.ts, one file each, named <timestamp>-<WhatChanged>', () => {
+    const files = readdirSync(MIGRATIONS_DIR).filter((file) => file !== 'index.ts' && file.endsWith('.ts'));
+    expect(files.length).toBe(MIGRATIONS.length);
+    for (const file of files) {
+      expect(file).toMatch(/^\d{13}-[A-Z][A-Za-z0-9]*\.ts$/);
+      expect(file).not.toMatch(/copy|AddMissing/i);
+    }
+    const index = readFileSync(resolve(MIGRATIONS_DIR, 'index.ts'), 'utf8');
+    for (const file of files) expect(index).toContain(`'./${file.replace(/\.ts$/, '')}'`);
+  });
+
+  // Last: it takes the schema down and up again on this file's own database.
+  it('can be reverted and applied again, leaving the same schema', async () => {
+    for (let i = 0; i < MIGRATIONS.length; i++) await t.db.undoLastMigration({ transaction: 'each' });
+    const tables: { table_name: string }[] = await t.db.query(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'",
+    );
+    expect(tables).toEqual([]);
+    // The diff sees a schema that is not the entities' (so an empty diff above means something).
+    expect((await pendingSchemaChanges(t.db)).up).toEqual(expect.arrayContaining([expect.stringMatching(/^CREATE TABLE "customers"/)]));
+    await t.db.runMigrations({ transaction: 'each' });
+    expect((await pendingSchemaChanges(t.db)).up).toEqual([]);
+    await t.http().get('/health/ready').expect(200);
+  });
+});
