@@ -22,8 +22,6 @@ const FRAMEWORK_ERRORS: Record<string, { status: number; body: ErrorBody }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, body: { detail: 'Request body is larger than 1 MiB' } },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, body: { detail: 'Unsupported media type: send application/json' } },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, body: { detail: 'Content-Length does not match the body' } },
-  FST_ERR_BAD_URL: { status: 400, body: { detail: 'Malformed URL' } },
-  FST_ERR_ASYNC_CONSTRAINT: { status: 400, body: { detail: 'Malformed request' } },
 };
 
 /** PostgreSQL error codes and pg/TypeORM messages that mean "the database cannot be reached". */

@@ -81,10 +81,13 @@ export class StrictValidationPipe implements PipeTransform {
   /** One class-validator pipe per location, so the 422 names where the value came from. */
   private readonly classValidation = new Map(Object.values(LOCATIONS).map((location) => [location, classValidationPipe(location)]));
 
-  async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+  async transform(given: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const location = LOCATIONS[metadata.type];
     const dto = metadata.metatype;
-    if (!location || !dto || !isDtoClass(dto)) return value;
+    if (!location || !dto || !isDtoClass(dto)) return given;
+    // No body at all is an empty object: each required field is then reported missing by name, and a
+    // body whose fields are all optional (a new API key) needs none.
+    const value = metadata.type === 'body' && given === undefined ? {} : given;
 
     if (metadata.type === 'body' && !isPlainObject(value)) {
       throw new ValidationProblem([

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApp } from '../bootstrap';
 import { DATA_DIR, loadConfig } from '../config/app-config';
-import { startEmbeddedPostgres } from '../database/embedded-postgres';
+import { connectEmbeddedPostgres } from '../database/embedded-postgres';
 import { createLogger } from '../logging/logger';
 import { buildOpenApiDocument } from './openapi';
 
@@ -16,7 +16,7 @@ const OUTPUT_FILE = resolve(process.cwd(), 'openapi.json');
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('warn');
-  const embedded = config.databaseUrl === undefined ? await startEmbeddedPostgres(join(DATA_DIR, 'postgres')) : undefined;
+  const embedded = config.databaseUrl === undefined ? await connectEmbeddedPostgres(join(DATA_DIR, 'postgres')) : undefined;
   try {
     const app = await createApp(config, logger, config.databaseUrl ?? embedded!.url);
     try {

@@ -29,6 +29,12 @@ describe('API keys', () => {
   }
 
   describe('POST /v1/customers/:customer_id/api-keys', () => {
+    it('creates an unnamed key from a request with no body at all', async () => {
+      const customer = await createCustomer(t);
+      const response = await t.http().post(keysPath(customer)).set(customer.headers).expect(201);
+      expect(response.body).toMatchObject({ name: null, key: expect.stringMatching(/^hck_/) });
+    });
+
     it('creates a key: 201 with the key shown once, Cache-Control: no-store, and only its hash stored', async () => {
       const customer = await createCustomer(t);
       const response = await t.http().post(keysPath(customer)).set(customer.headers).send({ name: 'ci pipeline' }).expect(201);

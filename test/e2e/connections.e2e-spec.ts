@@ -114,6 +114,15 @@ describe('Connections', () => {
       expect(issues(response)).toEqual(expected);
     });
 
+    it('names every missing field of a request with no body', async () => {
+      const response = await t.http().post(path(customer)).set(customer.headers);
+      expect(issues(response)).toEqual([
+        [['body', 'provider'], 'missing'],
+        [['body', 'name'], 'missing'],
+        [['body', 'credentials'], 'missing'],
+      ]);
+    });
+
     it('rejects __proto__ and constructor keys with 422, storing nothing', async () => {
       const response = await t
         .http()
