@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
@@ -15,17 +15,25 @@ import { seedCustomers, type SeededInstance } from './seed';
  * `npm run bench`: the service in production mode and the floor, on the same freshly seeded database,
  * driven by autocannon from this process. Env: DATABASE_URL (else the embedded PostgreSQL of
  * `.data/postgres`), BENCH_DURATION seconds per run (default 10), BENCH_CONNECTIONS (default 32),
- * BENCH_LARGE=0 to skip the 1,000,000-connection phase.
+ * BENCH_LARGE=0 to skip the 1,000,000-connection phase, BENCH_PROFILE=1 to write a CPU profile of the
+ * service (`--cpu-prof`, into .data/profiles/).
  */
 const ROOT = resolve(__dirname, '..', '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LARGE = process.env.BENCH_LARGE !== '0';
+const PROFILE = process.env.BENCH_PROFILE === '1';
+/** The request rate of the CPU-per-request runs: well under what either server can take. */
+const FIXED_RATE = 500;
 const BENCH_DATABASE = 'hydracore_bench';
 
 interface Row {
   dataset: string;
   scenario: string;
+  /** Server process CPU per request at a fixed rate (fetch scenarios only): steadier than req/s here. */
+  cpu_us_per_request?: number;
+  /** CPU of every local `postgres` process per request, same runs (0 when the database is elsewhere). */
+  postgres_cpu_us_per_request?: number;
   requests_per_s: number;
   p50_ms: number;
   p99_ms: number;
@@ -98,7 +106,8 @@ interface Running {
 
 async function start(script: string, env: NodeJS.ProcessEnv): Promise<Running> {
   const port = await findFreePort();
-  const child = fork(join(ROOT, script), { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const execArgv = PROFILE && script.includes('main') ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.data', 'profiles')}`] : [];
+  const child = fork(join(ROOT, script), { cwd: ROOT, env: { ...env, PORT: String(port) }, execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const url = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
@@ -153,6 +162,15 @@ async function measure(
     await run(`floor fetch #${round}`, floor, [fetchRequest()], false);
     await run(`service fetch #${round}`, service, [fetchRequest()], true);
   }
+  for (const [scenario, target] of [['floor fetch CPU at fixed rate', floor], ['service fetch CPU at fixed rate', service]] as const) {
+    const before = processCpuMicros(target.process.pid!);
+    const postgresBefore = postgresCpuByPid();
+    const result = await load(target.url, [fetchRequest()], DURATION, 8, FIXED_RATE);
+    const cpu = Math.round((processCpuMicros(target.process.pid!) - before) / result.requests.total);
+    const postgresCpu = Math.round(postgresCpuSince(postgresBefore) / result.requests.total);
+    log(`${dataset.padEnd(16)} ${scenario.padEnd(30)} ${FIXED_RATE} req/s offered: ${cpu} µs of server CPU and ${postgresCpu} µs of PostgreSQL CPU per request`);
+    rows.push({ dataset, scenario, cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu, requests_per_s: Math.round(result.requests.average), p50_ms: result.latency.p50, p99_ms: result.latency.p99, errors: result.errors + result.timeouts, non_2xx: result.non2xx, service_rss_mib: null });
+  }
   if (lister) {
     await run('list page of 100 (100k)', service, [{ method: 'GET', path: `/v1/customers/${lister.customerId}/connections?limit=100`, headers: { 'x-api-key': lister.apiKey } }], false);
   } else {
@@ -173,10 +191,37 @@ async function measure(
   return rows;
 }
 
-function load(url: string, requests: autocannon.Request[], duration: number, connections: number): Promise<autocannon.Result> {
+function load(url: string, requests: autocannon.Request[], duration: number, connections: number, overallRate?: number): Promise<autocannon.Result> {
   return new Promise((resolveRun, reject) => {
-    autocannon({ url, connections, duration, requests }, (error, result) => (error ? reject(error) : resolveRun(result)));
+    autocannon({ url, connections, duration, requests, ...(overallRate && { overallRate }) }, (error, result) => (error ? reject(error) : resolveRun(result)));
   });
+}
+
+/** CPU time so far of each process on this machine named `postgres` (the server and its backends), by pid. */
+function postgresCpuByPid(): Map<number, number> {
+  const cpu = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') cpu.set(Number(entry), processCpuMicros(Number(entry)));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return cpu;
+}
+
+/** PostgreSQL CPU used since `before`, by the processes alive now (one that ended meanwhile is not counted). */
+function postgresCpuSince(before: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, cpu] of postgresCpuByPid()) total += cpu - (before.get(pid) ?? 0);
+  return total;
+}
+
+/** User + system CPU time of a process so far, in µs (from /proc; clock ticks of 10 ms). */
+function processCpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 /** Samples the service's resident memory every 100 ms; `stop` gives the peak in MiB. */
