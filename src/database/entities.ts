@@ -1,8 +1,9 @@
 import { ApiKey } from '../api-keys/api-key.entity';
+import { CustomerConnectionCount } from '../connections/connection-count.entity';
 import { Connection } from '../connections/connection.entity';
 import { Customer } from '../customers/customer.entity';
 import { Grant } from '../grants/grant.entity';
 import { Instance } from '../instances/instance.entity';
 
 /** Every entity of the service; the migrations must describe exactly these. */
-export const ENTITIES = [Customer, ApiKey, Instance, Connection, Grant];
+export const ENTITIES = [Customer, ApiKey, Instance, Connection, CustomerConnectionCount, Grant];

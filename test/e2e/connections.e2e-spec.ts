@@ -187,6 +187,17 @@ describe('Connections', () => {
       expect(none.body).toEqual({ connections: [], total: 0 });
     });
 
+    it('keeps the unfiltered total exact through concurrent creates and deletes', async () => {
+      const counted = await createCustomer(t);
+      const created = await Promise.all(Array.from({ length: 8 }, (_, i) => createConnection(t, counted, { name: `n${i}` })));
+      await t.http().delete(path(counted, `/${created[0].id}`)).set(counted.headers).expect(204);
+      await t.http().delete(path(counted, `/${created[1].id}`)).set(counted.headers).expect(204);
+      const list = await t.http().get(path(counted)).set(counted.headers).expect(200);
+      expect([list.body.total, list.body.connections.length]).toEqual([6, 6]);
+      const [{ count }] = await t.db.query('SELECT count(*)::int AS count FROM connections WHERE customer_id = $1', [counted.id]);
+      expect(count).toBe(6);
+    });
+
     it.each(['0', '1001', 'abc', '-1', '1.5'])('rejects limit=%s with 422 at query.limit', async (limit) => {
       const response = await t.http().get(path(lister, `?limit=${limit}`)).set(lister.headers);
       expect(response.status).toBe(422);
