@@ -57,7 +57,6 @@ export async function seedCustomers(pool: Pool, sealer: CredentialSealer, shape:
       if (batch.customers.length >= BATCH_ROWS || batch.grants.length >= BATCH_ROWS) await batch.insert(client);
     }
     await batch.insert(client);
-    await client.query('ANALYZE');
   } finally {
     client.release();
   }

@@ -26,7 +26,7 @@ export interface ProxyKeyLookup {
  * the hot path pays one round trip for authentication and lookup together. With no provider (a request
  * about to fail validation) it still authenticates, and finds no connection.
  */
-const PROXY_KEY_LOOKUP = {
+export const PROXY_KEY_LOOKUP = {
   name: 'proxy_key_lookup',
   text: `SELECT i.id AS instance_id, i.customer_id AS instance_customer_id, i.proxy_key_hash,
                 x.id, x.customer_id, x.provider, x.name, x.auth_type, x.expires_at,

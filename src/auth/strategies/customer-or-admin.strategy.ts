@@ -11,7 +11,7 @@ import { JwtVerifier, looksLikeJwt } from '../jwt-verifier';
 import { CUSTOMER_OR_ADMIN_STRATEGY } from '../strategy-names';
 import { API_KEY_PREFIX, hasKeyShape, hashesEqual, hashSecretKey, secretsEqual } from '../secret-keys';
 
-const API_KEY_BY_HASH = {
+export const API_KEY_BY_HASH = {
   name: 'api_key_by_hash',
   text: 'SELECT id, customer_id, key_hash FROM api_keys WHERE key_hash = $1',
 };
