@@ -36,8 +36,10 @@ export class TestApp {
     private readonly database: { url: string; drop(): Promise<void> },
   ) {}
 
-  static async start(env: NodeJS.ProcessEnv = {}): Promise<TestApp> {
-    const database = await createTestDatabase();
+  /** `reach` lets a test put something between the service and its database (see TcpProxy). */
+  static async start(env: NodeJS.ProcessEnv = {}, reach: (url: string) => string = (url) => url): Promise<TestApp> {
+    const created = await createTestDatabase();
+    const database = { url: reach(created.url), drop: created.drop };
     const t = new TestApp(undefined as unknown as NestFastifyApplication, database);
     t.app = await t.boot(env);
     return t;

@@ -1,0 +1,45 @@
+import { createCustomer, type TestCustomer } from '../support/factories';
+import { TcpProxy } from '../support/tcp-proxy';
+import { TestApp } from '../support/test-app';
+
+describe('While the database is unreachable', () => {
+  let t: TestApp;
+  let proxy: TcpProxy;
+  let customer: TestCustomer;
+
+  beforeAll(async () => {
+    const server = new URL(process.env.TEST_DATABASE_SERVER_URL!);
+    proxy = await TcpProxy.start(server.hostname, Number(server.port || 5432));
+    t = await TestApp.start({}, (url) => {
+      const throughProxy = new URL(url);
+      throughProxy.hostname = '127.0.0.1';
+      throughProxy.port = String(proxy.port);
+      return throughProxy.toString();
+    });
+    customer = await createCustomer(t);
+  });
+  afterAll(async () => {
+    await t.close();
+    await proxy.down();
+  });
+
+  it('answers 503 with the error shape, leaks nothing, and recovers by itself once it is back', async () => {
+    await proxy.down();
+    const listed = await t.http().get(`/v1/customers/${customer.id}/connections`).set(customer.headers);
+    expect(listed.status).toBe(503);
+    expect(listed.body).toEqual({ detail: expect.any(String) });
+    expect(listed.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|postgres/i);
+    const ready = await t.http().get('/health/ready');
+    expect(ready.status).toBe(503);
+    expect((await t.http().get('/health/live')).status).toBe(200);
+
+    await proxy.up();
+    let status = 0;
+    for (const deadline = Date.now() + 10_000; status !== 200 && Date.now() < deadline; ) {
+      status = (await t.http().get(`/v1/customers/${customer.id}/connections`).set(customer.headers)).status;
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(status).toBe(200);
+    expect((await t.http().get('/health/ready')).status).toBe(200);
+  });
+});
