@@ -95,8 +95,16 @@ export async function startEmbeddedPostgres(
     password,
     persistent: true,
     createPostgresUser: true,
-    // TCP on loopback only; no Unix socket directory that may not exist on this machine.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    // TCP on loopback only; no Unix socket directory that may not exist on this machine. Buffers for a
+    // database of a million connections (700 MB): with the default 128 MB, every fetch reads its pages
+    // through the kernel, which quarters the throughput. Memory is taken only as pages are used.
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=200',
+      '-c', 'shared_buffers=1GB',
+      '-c', 'effective_cache_size=4GB',
+    ],
     onLog: (message) => log(message),
     onError: (error) => log(String(error)),
   });
