@@ -13,7 +13,8 @@ import {
 import { Customer } from '../customers/customer.entity';
 
 /** A JSON object as a jsonb column holds it. */
-export type JsonObject = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- TypeORM's insert typing recurses into unknown
+// `any`, not `unknown`: TypeORM's insert typing cannot map `unknown` values.
+export type JsonObject = Record<string, any>;
 
 export const AUTH_TYPES = ['oauth2', 'api_key', 'basic'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];

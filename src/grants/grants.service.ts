@@ -5,7 +5,6 @@ import { Connection } from '../connections/connection.entity';
 import { notFound } from '../http/not-found';
 import { Instance } from '../instances/instance.entity';
 import type { CreateGrantRequest, GrantResponse } from './dto/grant.dto';
-import { grantResponse } from './grant-response';
 import { Grant } from './grant.entity';
 
 @Injectable()
@@ -22,7 +21,7 @@ export class GrantsService {
     const instanceId = request.instance_id.toLowerCase();
     if (!(await manager.existsBy(Instance, { id: instanceId, customerId }))) throw notFound('Instance');
     const grant = await this.grants.save(this.grants.create({ connectionId, instanceId, capabilities: [...new Set(request.capabilities)] }));
-    return grantResponse(grant);
+    return this.map(grant);
   }
 
   async delete(customerId: string, connectionId: string, grantId: string): Promise<void> {
@@ -33,5 +32,15 @@ export class GrantsService {
       .andWhere('connection_id IN (SELECT id FROM connections WHERE customer_id = :customerId)', { customerId })
       .execute();
     if (!result.affected) throw notFound('Grant');
+  }
+
+  private map(grant: Grant): GrantResponse {
+    return {
+      id: grant.id,
+      connection_id: grant.connectionId,
+      instance_id: grant.instanceId,
+      capabilities: grant.capabilities,
+      granted_at: grant.grantedAt.toISOString(),
+    };
   }
 }

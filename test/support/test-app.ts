@@ -31,16 +31,16 @@ export class TestApp {
   /** Every line the service logged, as written. */
   readonly logLines: string[] = [];
 
-  private constructor(
-    public app: NestFastifyApplication,
-    private readonly database: { url: string; drop(): Promise<void> },
-  ) {}
+  /** The running service; replaced by `restart`. */
+  app!: NestFastifyApplication;
+
+  private constructor(private readonly database: { url: string; drop(): Promise<void> }) {}
 
   /** `reach` lets a test put something between the service and its database (see TcpProxy). */
   static async start(env: NodeJS.ProcessEnv = {}, reach: (url: string) => string = (url) => url): Promise<TestApp> {
     const created = await createTestDatabase();
     const database = { url: reach(created.url), drop: created.drop };
-    const t = new TestApp(undefined as unknown as NestFastifyApplication, database);
+    const t = new TestApp(database);
     t.app = await t.boot(env);
     return t;
   }
