@@ -109,16 +109,18 @@ export class StrictValidationPipe implements PipeTransform {
         checked[key] = raw[key];
       }
     }
+    let result: unknown;
+    let classIssues: ValidationIssue[] = [];
     try {
-      const result = await this.classValidation.get(location)!.transform(checked, metadata);
-      if (issues.length > 0) throw new ValidationProblem(issues);
-      return result;
+      result = await this.classValidation.get(location)!.transform(checked, metadata);
     } catch (error) {
-      if (error instanceof ValidationProblem) {
-        throw new ValidationProblem([...issues, ...error.issues.filter((issue) => !issues.some((i) => i.loc[1] === issue.loc[1]))]);
-      }
-      throw error;
+      if (!(error instanceof ValidationProblem)) throw error;
+      classIssues = error.issues;
     }
+    // A field already reported (unknown, or holding a NUL) is reported once.
+    const all = [...issues, ...classIssues.filter((issue) => !issues.some((reported) => reported.loc[1] === issue.loc[1]))];
+    if (all.length > 0) throw new ValidationProblem(all);
+    return result;
   }
 }
 
