@@ -1,3 +1,8 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
+
+type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 import { bearer, expectErrorDetail, expectUnauthorized, signJwt, unsignedJwt } from '../support/expectations';
 import { createCustomer, type TestCustomer } from '../support/factories';
 import { asAdmin, TEST_ADMIN_KEY, TEST_JWT_SECRET, TestApp } from '../support/test-app';
@@ -174,5 +179,47 @@ describe('Authentication on /v1 without JWT_SECRET', () => {
   it('refuses every JWT with 401 and still takes the admin key', async () => {
     expectUnauthorized(await noJwt.http().get(adminRoute).set(bearer(await signJwt({ roles: ['admin'] }))));
     await noJwt.http().get(adminRoute).set(asAdmin).expect(200);
+  });
+});
+
+describe('Authentication on /v1 with JWT_JWKS_URL set', () => {
+  let withJwks: TestApp;
+  let jwksServer: Server;
+  let privateKey: SigningKey;
+  let strangerKey: SigningKey;
+  let customerId: string;
+
+  const sign = (key: SigningKey, claims: JWTPayload, kid = 'k1') =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).setExpirationTime('5m').sign(key);
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('RS256', { extractable: true });
+    privateKey = pair.privateKey;
+    strangerKey = (await generateKeyPair('RS256')).privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    // The issuer's JWKS, served on loopback as an identity provider would.
+    jwksServer = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+    const { port } = jwksServer.address() as AddressInfo;
+    withJwks = await TestApp.start({ JWT_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json` });
+    customerId = (await createCustomer(withJwks)).id;
+  });
+  afterAll(async () => {
+    await withJwks.close();
+    await new Promise((resolve) => jwksServer.close(resolve));
+  });
+
+  it('accepts an RS256 token signed by a key of the JWKS, for a customer and for the admin', async () => {
+    await withJwks.http().get(`/v1/customers/${customerId}`).set(bearer(await sign(privateKey, { customer_id: customerId }))).expect(200);
+    await withJwks.http().get(adminRoute).set(bearer(await sign(privateKey, { roles: ['admin'] }))).expect(200);
+  });
+
+  it('refuses a token signed by a key outside the JWKS, or naming an unknown key id, with 401', async () => {
+    expectUnauthorized(await withJwks.http().get(`/v1/customers/${customerId}`).set(bearer(await sign(strangerKey, { customer_id: customerId }))));
+    expectUnauthorized(await withJwks.http().get(`/v1/customers/${customerId}`).set(bearer(await sign(privateKey, { customer_id: customerId }, 'k9'))));
+  });
+
+  it('still takes HS256 tokens under JWT_SECRET beside it', async () => {
+    await withJwks.http().get(`/v1/customers/${customerId}`).set(bearer(await signJwt({ customer_id: customerId }))).expect(200);
   });
 });
