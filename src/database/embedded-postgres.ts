@@ -32,6 +32,16 @@ export async function findFreePort(): Promise<number> {
 function prepareDataDirectory(directory: string): void {
   mkdirSync(directory, { recursive: true, mode: 0o700 });
   if (userInfo().uid !== 0) return;
+  // The postgres user must reach both the cluster and the binaries in node_modules.
+  for (const path of [dirname(directory), process.cwd()]) {
+    const blocked = firstUnreachableFolder(path);
+    if (blocked) {
+      throw new Error(
+        `the embedded PostgreSQL runs as the postgres user, who cannot enter ${blocked} (no o+x): ` +
+          'move the checkout under a folder others may traverse (such as /work or /opt), or set DATABASE_URL',
+      );
+    }
+  }
   try {
     execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
   } catch {
@@ -62,6 +72,14 @@ function reachableByEveryone(path: string): boolean {
   for (let current = resolve(path); ; current = dirname(current)) {
     if (existsSync(current) && (statSync(current).mode & 0o001) === 0) return false;
     if (dirname(current) === current) return true;
+  }
+}
+
+/** The first folder on the way to `path` that other users may not pass through, if any. */
+function firstUnreachableFolder(path: string): string | undefined {
+  for (let current = resolve(path); ; current = dirname(current)) {
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) return current;
+    if (dirname(current) === current) return undefined;
   }
 }
 
