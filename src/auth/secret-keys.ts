@@ -31,11 +31,6 @@ export function hasKeyShape(value: string, prefix: KeyPrefix): boolean {
   );
 }
 
-/** Constant-time equality of two secrets, compared through their hashes so lengths leak nothing. */
-export function secretsEqual(presented: string, expected: string): boolean {
-  return timingSafeEqual(hashSecretKey(presented), hashSecretKey(expected));
-}
-
 /** Constant-time equality of a stored hash and the hash of a presented key. */
 export function hashesEqual(stored: Buffer, presented: Buffer): boolean {
   return stored.length === presented.length && timingSafeEqual(stored, presented);

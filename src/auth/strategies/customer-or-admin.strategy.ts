@@ -9,7 +9,7 @@ import { isUuid } from '../../http/uuid-param';
 import { presentedCredential, invalidCredentials } from '../credentials';
 import { JwtVerifier, looksLikeJwt } from '../jwt-verifier';
 import { CUSTOMER_OR_ADMIN_STRATEGY } from '../strategy-names';
-import { API_KEY_PREFIX, hasKeyShape, hashesEqual, hashSecretKey, secretsEqual } from '../secret-keys';
+import { API_KEY_PREFIX, hasKeyShape, hashesEqual, hashSecretKey } from '../secret-keys';
 
 export const API_KEY_BY_HASH = {
   name: 'api_key_by_hash',
@@ -22,28 +22,32 @@ export const API_KEY_BY_HASH = {
  */
 @Injectable()
 export class CustomerOrAdminStrategy extends PassportStrategy(Strategy, CUSTOMER_OR_ADMIN_STRATEGY) {
+  /** Hashed once: every request's credential is hashed once and compared with it in constant time. */
+  private readonly adminKeyHash: Buffer | undefined;
+
   constructor(
-    private readonly config: AppConfig,
+    config: AppConfig,
     private readonly jwt: JwtVerifier,
     private readonly statements: PreparedStatements,
     private readonly lastUsed: LastUsedRecorder,
   ) {
     super();
+    this.adminKeyHash = config.adminApiKey === undefined ? undefined : hashSecretKey(config.adminApiKey);
   }
 
   async validate(request: AppRequest): Promise<Principal> {
     const credential = presentedCredential(request, true);
-    if (this.config.adminApiKey !== undefined && secretsEqual(credential, this.config.adminApiKey)) {
+    const credentialHash = hashSecretKey(credential);
+    if (this.adminKeyHash !== undefined && hashesEqual(this.adminKeyHash, credentialHash)) {
       return { kind: 'admin', scheme: 'admin_key' };
     }
-    if (hasKeyShape(credential, API_KEY_PREFIX)) return this.byApiKey(credential);
+    if (hasKeyShape(credential, API_KEY_PREFIX)) return this.byApiKey(credentialHash);
     const fromAuthorizationHeader = request.headers['x-api-key'] === undefined;
     if (fromAuthorizationHeader && looksLikeJwt(credential)) return this.byJwt(credential);
     throw invalidCredentials();
   }
 
-  private async byApiKey(key: string): Promise<Principal> {
-    const keyHash = hashSecretKey(key);
+  private async byApiKey(keyHash: Buffer): Promise<Principal> {
     const [row] = await this.statements.rows<{ id: string; customer_id: string; key_hash: Buffer }>(API_KEY_BY_HASH, [keyHash]);
     if (!row || !hashesEqual(row.key_hash, keyHash)) throw invalidCredentials();
     this.lastUsed.touch('api_keys', row.id);
