@@ -63,8 +63,8 @@ export interface ConnectionFilter {
 }
 
 /**
- * The reads of `/v1` connections, as named statements returning rows shaped for the API: a page of
- * 100 with its grants is one query, and its total another, run side by side.
+ * The reads of `/v1` connections, as statements returning rows shaped for the API: a page of 100 with
+ * its grants is one query, and its total another, run side by side.
  */
 @Injectable()
 export class ConnectionReads {

@@ -7,13 +7,23 @@ export interface FetchQuery {
   capability?: string;
 }
 
-export const FETCH_QUERY_LIMITS: Record<keyof FetchQuery, number> = { provider: 50, name: 255, capability: 100 };
-
-const FIELDS: Record<keyof FetchQuery, { required: boolean; max: number }> = {
-  provider: { required: true, max: FETCH_QUERY_LIMITS.provider },
-  name: { required: false, max: FETCH_QUERY_LIMITS.name },
-  capability: { required: false, max: FETCH_QUERY_LIMITS.capability },
+const RULES: Record<keyof FetchQuery, { required: boolean; max: number }> = {
+  provider: { required: true, max: 50 },
+  name: { required: false, max: 255 },
+  capability: { required: false, max: 100 },
 };
+
+/** What is wrong with one query parameter's value, if anything; shared by the pipe and the proxy-key strategy. */
+export function fetchQueryIssue(field: keyof FetchQuery, value: unknown): ValidationIssue | undefined {
+  const rule = RULES[field];
+  const loc = ['query', field];
+  if (value === undefined) return rule.required ? { loc, msg: 'Field required', type: 'missing' } : undefined;
+  if (typeof value !== 'string') return { loc, msg: `${field} must be given once, as a string`, type: 'string_type' };
+  if (value.length === 0) return { loc, msg: `${field} must not be empty`, type: 'string_too_short' };
+  if (value.length > rule.max) return { loc, msg: `${field} must be at most ${rule.max} characters`, type: 'string_too_long' };
+  if (value.includes('\u0000')) return { loc, msg: 'String should not contain the NUL character', type: 'string_nul' };
+  return undefined;
+}
 
 /**
  * The fetch's query, checked by hand: this is the hot path, and three strings do not need
@@ -24,22 +34,11 @@ export class FetchQueryPipe implements PipeTransform<Record<string, unknown>, Fe
   transform(query: Record<string, unknown>): FetchQuery {
     const issues: ValidationIssue[] = [];
     const result: Partial<FetchQuery> = {};
-    for (const [field, rule] of Object.entries(FIELDS) as [keyof FetchQuery, (typeof FIELDS)[keyof FetchQuery]][]) {
+    for (const field of Object.keys(RULES) as (keyof FetchQuery)[]) {
       const value = query?.[field];
-      const loc = ['query', field];
-      if (value === undefined) {
-        if (rule.required) issues.push({ loc, msg: 'Field required', type: 'missing' });
-      } else if (typeof value !== 'string') {
-        issues.push({ loc, msg: `${field} must be given once, as a string`, type: 'string_type' });
-      } else if (value.length === 0) {
-        issues.push({ loc, msg: `${field} must not be empty`, type: 'string_too_short' });
-      } else if (value.length > rule.max) {
-        issues.push({ loc, msg: `${field} must be at most ${rule.max} characters`, type: 'string_too_long' });
-      } else if (value.includes('\u0000')) {
-        issues.push({ loc, msg: 'String should not contain the NUL character', type: 'string_nul' });
-      } else {
-        result[field] = value;
-      }
+      const issue = fetchQueryIssue(field, value);
+      if (issue) issues.push(issue);
+      else if (value !== undefined) result[field] = value as string;
     }
     if (issues.length > 0) throw new ValidationProblem(issues);
     return result as FetchQuery;

@@ -6,7 +6,7 @@ import { hasKeyShape, hashesEqual, hashSecretKey, PROXY_KEY_PREFIX } from '../au
 import { INSTANCE_STRATEGY } from '../auth/strategy-names';
 import type { AppRequest, Principal } from '../http/request-context';
 import { isUuid } from '../http/uuid-param';
-import { FETCH_QUERY_LIMITS } from './fetch-query';
+import { type FetchQuery, fetchQueryIssue } from './fetch-query';
 import { GrantedConnections } from './granted-connections';
 
 /**
@@ -28,8 +28,8 @@ export class ProxyKeyStrategy extends PassportStrategy(Strategy, INSTANCE_STRATE
     const query = request.query as Record<string, unknown>;
     const lookup = await this.grantedConnections.forProxyKey(
       keyHash,
-      boundedString(query.provider, FETCH_QUERY_LIMITS.provider),
-      boundedString(query.name, FETCH_QUERY_LIMITS.name),
+      validValue(query, 'provider'),
+      validValue(query, 'name'),
     );
     if (!lookup || !hashesEqual(lookup.instance.proxyKeyHash, keyHash)) throw invalidCredentials();
     const pathInstanceId = (request.params as Record<string, string | undefined>).instance_id;
@@ -40,7 +40,8 @@ export class ProxyKeyStrategy extends PassportStrategy(Strategy, INSTANCE_STRATE
   }
 }
 
-/** The value when it is one string within the limit; anything else finds nothing, and the query pipe explains why. */
-function boundedString(value: unknown, maxLength: number): string | null {
-  return typeof value === 'string' && value.length > 0 && value.length <= maxLength && !value.includes('\u0000') ? value : null;
+/** The parameter when it is valid; anything else finds nothing, and the query pipe then explains why. */
+function validValue(query: Record<string, unknown>, field: keyof FetchQuery): string | null {
+  const value = query[field];
+  return value !== undefined && fetchQueryIssue(field, value) === undefined ? (value as string) : null;
 }
