@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { MasterKey } from '../config/app-config';
+import type { AppConfig, MasterKey } from '../config/app-config';
 import { IntegrityError } from './integrity-error';
 
 const ALGORITHM = 'aes-256-gcm';
@@ -121,4 +121,9 @@ export class CredentialSealer {
     const wrapped = sealed.wrappedDataKey;
     return decrypt(masterKey, wrapped.subarray(0, NONCE_BYTES), wrapped.subarray(NONCE_BYTES), dataKeyAad(sealed.keyId, binding));
   }
+}
+
+/** The sealer of the configured keys: `ENCRYPTION_KEY` seals, it and `ENCRYPTION_PREVIOUS_KEYS` open. */
+export function configuredSealer(config: AppConfig): CredentialSealer {
+  return new CredentialSealer(new KeyRing(config.activeKey, config.previousKeys));
 }

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { CredentialSealer, KeyRing } from './credential-sealer';
+import { configuredSealer, CredentialSealer } from './credential-sealer';
 
 /** Seals and opens connection credentials with the configured master keys. */
 @Global()
@@ -9,7 +9,7 @@ import { CredentialSealer, KeyRing } from './credential-sealer';
     {
       provide: CredentialSealer,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => new CredentialSealer(new KeyRing(config.activeKey, config.previousKeys)),
+      useFactory: configuredSealer,
     },
   ],
   exports: [CredentialSealer],

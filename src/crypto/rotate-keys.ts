@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { DATA_DIR, loadConfig } from '../config/app-config';
 import { dataSourceOptions } from '../database/data-source-options';
 import { connectEmbeddedPostgres } from '../database/embedded-postgres';
-import { CredentialSealer, KeyRing } from './credential-sealer';
+import { configuredSealer } from './credential-sealer';
 import { rotateDataKeys } from './key-rotation';
 
 /**
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const dataSource = new DataSource(dataSourceOptions(config.databaseUrl ?? embedded!.url));
   await dataSource.initialize();
   try {
-    const sealer = new CredentialSealer(new KeyRing(config.activeKey, config.previousKeys));
+    const sealer = configuredSealer(config);
     const report = await rotateDataKeys(dataSource, sealer, {
       onBatch: (progress) => console.log(`re-wrapped ${progress.rewrapped} data keys so far`),
     });
