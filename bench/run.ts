@@ -15,14 +15,17 @@ import { seedCustomers, type SeededInstance } from './seed';
  * `npm run bench`: the service in production mode and the floor, on the same freshly seeded database,
  * driven by autocannon from this process. Env: DATABASE_URL (else the embedded PostgreSQL of
  * `.data/postgres`), BENCH_DURATION seconds per run (default 10), BENCH_CONNECTIONS (default 32),
- * BENCH_LARGE=0 to skip the 1,000,000-connection phase, BENCH_PROFILE=1 to write a CPU profile of the
- * service (`--cpu-prof`, into .data/profiles/).
+ * BENCH_LARGE=0 to skip the 1,000,000-connection phase, BENCH_PROFILE=1 to write CPU profiles of the
+ * service and the floor (`--cpu-prof`, into .data/profiles/), BENCH_SCENARIOS to run only some of health, fetch, cpu,
+ * list and create.
  */
 const ROOT = resolve(__dirname, '..', '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LARGE = process.env.BENCH_LARGE !== '0';
 const PROFILE = process.env.BENCH_PROFILE === '1';
+/** Which scenarios run (BENCH_SCENARIOS=fetch,list for instance): all of them by default. */
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list,create').split(',').map((name) => name.trim()));
 /** The request rate of the CPU-per-request runs: well under what either server can take. */
 const FIXED_RATE = 500;
 const BENCH_DATABASE = 'hydracore_bench';
@@ -32,11 +35,13 @@ const SERVICE_NODE_FLAGS = ['--max-semi-space-size=64'];
 interface Row {
   dataset: string;
   scenario: string;
-  /** Server process CPU per request at a fixed rate (fetch scenarios only): steadier than req/s here. */
+  /** Server process CPU per request; at a fixed rate (the fetch's CPU runs) steadier than req/s here. */
   cpu_us_per_request?: number;
   /** CPU of every local `postgres` process per request, same runs (0 when the database is elsewhere). */
   postgres_cpu_us_per_request?: number;
   requests_per_s: number;
+  /** CPU of this process (autocannon) per request: the load generator's share of the two cores. */
+  driver_cpu_us_per_request?: number;
   p50_ms: number | null;
   p99_ms: number | null;
   errors: number;
@@ -81,7 +86,8 @@ async function main(): Promise<void> {
     service = await start('dist/src/main.js', env);
     floor = await start('dist/bench/floor.js', env);
     const writer = await createWriterCustomer(service.url, adminKey);
-    rows.push(...(await measure('10k connections', instances, service, floor, writer)));
+    const smallCustomer = { customerId: small.customerIds[0], apiKey: await createApiKey(service.url, adminKey, small.customerIds[0]) };
+    rows.push(...(await measure('10k connections', instances, service, floor, writer, { ...smallCustomer, label: 'list page of 100' })));
 
     if (LARGE) {
       started = Date.now();
@@ -92,7 +98,7 @@ async function main(): Promise<void> {
       const [{ count }] = (await pool.query('SELECT count(*)::int AS count FROM connections')).rows;
       log(`seeded up to ${count.toLocaleString('en')} connections (one customer with 100,000) in ${seconds(started)} s`);
       const bigCustomerKey = await createApiKey(service.url, adminKey, big.customerIds[0]);
-      rows.push(...(await measure('1M connections', instances, service, floor, writer, { customerId: big.customerIds[0], apiKey: bigCustomerKey })));
+      rows.push(...(await measure('1M connections', instances, service, floor, writer, { customerId: big.customerIds[0], apiKey: bigCustomerKey, label: 'list page of 100 (100k)' })));
     }
   } finally {
     service?.process.kill('SIGTERM');
@@ -129,7 +135,7 @@ interface Running {
 async function start(script: string, env: NodeJS.ProcessEnv): Promise<Running> {
   const port = await findFreePort();
   const isService = script.includes('main');
-  const execArgv = [...(isService ? SERVICE_NODE_FLAGS : []), ...(PROFILE && isService ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.data', 'profiles')}`] : [])];
+  const execArgv = [...(isService ? SERVICE_NODE_FLAGS : []), ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.data', 'profiles')}`, `--cpu-prof-name=${isService ? 'service' : 'floor'}-${Date.now()}.cpuprofile`] : [])];
   const child = fork(join(ROOT, script), { cwd: ROOT, env: { ...env, PORT: String(port) }, execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const url = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
@@ -150,58 +156,69 @@ async function measure(
   service: Running,
   floor: Running,
   writer: { customerId: string; apiKey: string },
-  lister?: { customerId: string; apiKey: string },
+  /** The customer whose first page of 100 connections is listed. */
+  lister: { customerId: string; apiKey: string; label: string },
 ): Promise<Row[]> {
   const rows: Row[] = [];
-  const fetchRequest = (): autocannon.Request => ({
-    method: 'GET' as const,
-    setupRequest: (request: autocannon.Request) => {
-      const instance = instances[Math.floor(Math.random() * instances.length)];
-      const provider = instance.providers[Math.floor(Math.random() * instance.providers.length)];
-      return { ...request, path: `/internal/v1/instances/${instance.id}/connections?provider=${provider}&capability=read`, headers: { authorization: `Bearer ${instance.proxyKey}` } };
-    },
-  });
-  const run = async (scenario: string, target: Running, requests: autocannon.Request[], watchRss: boolean) => {
+  const fetches: Load = {
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (request: autocannon.Request) => {
+          const instance = instances[Math.floor(Math.random() * instances.length)];
+          const provider = instance.providers[Math.floor(Math.random() * instance.providers.length)];
+          return { ...request, path: `/internal/v1/instances/${instance.id}/connections?provider=${provider}&capability=read`, headers: { authorization: `Bearer ${instance.proxyKey}` } };
+        },
+      },
+    ],
+  };
+  const run = async (scenario: string, target: Running, requests: Load, watchRss: boolean) => {
     await load(target.url, requests, Math.min(3, DURATION), CONNECTIONS); // warm-up: JIT, plans, pools
     const rss = watchRss ? watchMemory(service.process.pid!) : undefined;
+    const driverBefore = process.cpuUsage();
+    const serverBefore = processCpuMicros(target.process.pid!);
+    const postgresBefore = postgresCpuByPid();
     const result = await load(target.url, requests, DURATION, CONNECTIONS);
+    const driverCpu = process.cpuUsage(driverBefore);
+    const perRequest = (micros: number) => Math.round(micros / Math.max(result.requests.total, 1));
     const row: Row = {
       dataset,
       scenario,
       requests_per_s: Math.round(result.requests.average),
+      cpu_us_per_request: perRequest(processCpuMicros(target.process.pid!) - serverBefore),
+      postgres_cpu_us_per_request: perRequest(postgresCpuSince(postgresBefore)),
+      driver_cpu_us_per_request: perRequest(driverCpu.user + driverCpu.system),
       p50_ms: result.latency.p50,
       p99_ms: result.latency.p99,
       errors: result.errors + result.timeouts,
       non_2xx: result.non2xx,
       service_rss_mib: rss ? rss.stop() : null,
     };
-    log(`${dataset.padEnd(16)} ${scenario.padEnd(30)} ${String(row.requests_per_s).padStart(7)} req/s  p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms  errors ${row.errors}  non-2xx ${row.non_2xx}`);
+    log(`${dataset.padEnd(16)} ${scenario.padEnd(30)} ${String(row.requests_per_s).padStart(7)} req/s  p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms  errors ${row.errors}  non-2xx ${row.non_2xx}  CPU µs/req: server ${row.cpu_us_per_request}, PostgreSQL ${row.postgres_cpu_us_per_request}, autocannon ${row.driver_cpu_us_per_request}`);
     rows.push(row);
   };
 
-  await run('health/live (baseline)', service, [{ method: 'GET', path: '/health/live' }], false);
+  if (SCENARIOS.has('health')) await run('health/live (baseline)', service, { requests: [{ method: 'GET', path: '/health/live' }] }, false);
   // Alternate floor and service, twice, so that drift on a noisy machine falls on both alike.
-  for (const round of [1, 2]) {
-    await run(`floor fetch #${round}`, floor, [fetchRequest()], false);
-    await run(`service fetch #${round}`, service, [fetchRequest()], true);
+  for (const round of SCENARIOS.has('fetch') ? [1, 2] : []) {
+    await run(`floor fetch #${round}`, floor, fetches, false);
+    await run(`service fetch #${round}`, service, fetches, true);
   }
-  for (const [scenario, target] of [['floor fetch CPU at fixed rate', floor], ['service fetch CPU at fixed rate', service]] as const) {
+  for (const [scenario, target] of SCENARIOS.has('cpu') ? ([['floor fetch CPU at fixed rate', floor], ['service fetch CPU at fixed rate', service]] as const) : []) {
     const before = processCpuMicros(target.process.pid!);
     const postgresBefore = postgresCpuByPid();
-    const result = await load(target.url, [fetchRequest()], DURATION, 8, FIXED_RATE);
+    const result = await load(target.url, fetches, DURATION, 8, FIXED_RATE);
     const cpu = Math.round((processCpuMicros(target.process.pid!) - before) / result.requests.total);
     const postgresCpu = Math.round(postgresCpuSince(postgresBefore) / result.requests.total);
     log(`${dataset.padEnd(16)} ${scenario.padEnd(30)} ${FIXED_RATE} req/s offered: ${cpu} µs of server CPU and ${postgresCpu} µs of PostgreSQL CPU per request`);
     // Latencies of a paced run say how autocannon paces, not how the server answers: left out.
     rows.push({ dataset, scenario, cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu, requests_per_s: Math.round(result.requests.average), p50_ms: null, p99_ms: null, errors: result.errors + result.timeouts, non_2xx: result.non2xx, service_rss_mib: null });
   }
-  if (lister) {
-    await run('list page of 100 (100k)', service, [{ method: 'GET', path: `/v1/customers/${lister.customerId}/connections?limit=100`, headers: { 'x-api-key': lister.apiKey } }], false);
-  } else {
-    const customer = writer;
-    await run('list page of 100', service, [{ method: 'GET', path: `/v1/customers/${customer.customerId}/connections?limit=100`, headers: { 'x-api-key': customer.apiKey } }], false);
+  if (SCENARIOS.has('list')) {
+    const listPage = { requests: [{ method: 'GET' as const, path: `/v1/customers/${lister.customerId}/connections?limit=100`, headers: { 'x-api-key': lister.apiKey } }] };
+    await run(lister.label, service, listPage, false);
   }
-  await run('create connection', service, [
+  if (SCENARIOS.has('create')) await run('create connection', service, { requests: [
     {
       method: 'POST',
       path: `/v1/customers/${writer.customerId}/connections`,
@@ -211,11 +228,16 @@ async function measure(
         body: JSON.stringify({ provider: 'bench', name: randomUUID(), credentials: { access_token: randomUUID(), expires_in: 3600 } }),
       }),
     },
-  ], false);
+  ] }, false);
   return rows;
 }
 
-function load(url: string, requests: autocannon.Request[], duration: number, connections: number, overallRate?: number): Promise<autocannon.Result> {
+/** What a run sends. */
+interface Load {
+  requests: autocannon.Request[];
+}
+
+function load(url: string, { requests }: Load, duration: number, connections: number, overallRate?: number): Promise<autocannon.Result> {
   return new Promise((resolveRun, reject) => {
     autocannon({ url, connections, duration, requests, ...(overallRate && { overallRate }) }, (error, result) => (error ? reject(error) : resolveRun(result)));
   });

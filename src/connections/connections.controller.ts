@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@ne
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
+import { type JsonText, JsonTextResponse } from '../http/json-text';
 import { UuidParam } from '../http/uuid-param';
 import { ConnectionsService } from './connections.service';
 import { CreateConnectionRequest, ListConnectionsQuery, UpdateConnectionRequest } from './dto/connection-request.dto';
@@ -15,34 +16,38 @@ export class ConnectionsController {
 
   @Get()
   @Auth('customer')
+  @JsonTextResponse()
   @ApiOperation({ operationId: 'listConnections', summary: 'List Connections' })
   @ApiOkResponse({ type: ConnectionListResponse })
   @ApiErrors(404, 422)
-  list(@UuidParam('customer_id') customerId: string, @Query() query: ListConnectionsQuery): Promise<ConnectionListResponse> {
+  list(@UuidParam('customer_id') customerId: string, @Query() query: ListConnectionsQuery): Promise<JsonText<ConnectionListResponse>> {
     return this.connections.list(customerId, query);
   }
 
   @Post()
   @Auth('customer')
+  @JsonTextResponse()
   @ApiOperation({ operationId: 'createConnection', summary: 'Create Connection' })
   @ApiCreatedResponse({ type: ConnectionResponse })
   @ApiErrors(404, 409, 413, 422)
-  create(@UuidParam('customer_id') customerId: string, @Body() body: CreateConnectionRequest): Promise<ConnectionResponse> {
+  create(@UuidParam('customer_id') customerId: string, @Body() body: CreateConnectionRequest): Promise<JsonText<ConnectionResponse>> {
     return this.connections.create(customerId, body);
   }
 
   @Get(':connection_id')
   @Auth('customer')
+  @JsonTextResponse()
   @ApiOperation({ operationId: 'getConnection', summary: 'Get Connection' })
   @ApiParam({ name: 'connection_id', format: 'uuid' })
   @ApiOkResponse({ type: ConnectionResponse })
   @ApiErrors(404, 422)
-  get(@UuidParam('customer_id') customerId: string, @UuidParam('connection_id') connectionId: string): Promise<ConnectionResponse> {
+  get(@UuidParam('customer_id') customerId: string, @UuidParam('connection_id') connectionId: string): Promise<JsonText<ConnectionResponse>> {
     return this.connections.get(customerId, connectionId);
   }
 
   @Patch(':connection_id')
   @Auth('customer')
+  @JsonTextResponse()
   @ApiOperation({ operationId: 'updateConnection', summary: 'Update Connection' })
   @ApiParam({ name: 'connection_id', format: 'uuid' })
   @ApiOkResponse({ type: ConnectionResponse })
@@ -51,7 +56,7 @@ export class ConnectionsController {
     @UuidParam('customer_id') customerId: string,
     @UuidParam('connection_id') connectionId: string,
     @Body() body: UpdateConnectionRequest,
-  ): Promise<ConnectionResponse> {
+  ): Promise<JsonText<ConnectionResponse>> {
     return this.connections.update(customerId, connectionId, body);
   }
 

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { CredentialSealer, type SealedCredentials } from '../crypto/credential-sealer';
-import { assertCustomerExists } from '../customers/customer-exists';
+import type { JsonText } from '../http/json-text';
 import { foundOr404, notFound } from '../http/not-found';
 import { ConnectionReads } from './connection-reads';
 import { Connection } from './connection.entity';
@@ -20,7 +20,7 @@ export class ConnectionsService {
   ) {}
 
   /** Seals the credentials to the new row's id; a second connection of the same provider and name is a 409. */
-  async create(customerId: string, request: CreateConnectionRequest): Promise<ConnectionResponse> {
+  async create(customerId: string, request: CreateConnectionRequest): Promise<JsonText<ConnectionResponse>> {
     const id = randomUUID();
     const connection = this.connections.create({
       id,
@@ -40,18 +40,17 @@ export class ConnectionsService {
     return this.get(customerId, id);
   }
 
-  async list(customerId: string, query: ListConnectionsQuery): Promise<ConnectionListResponse> {
-    const page = await this.reads.page(customerId, query, query.limit, query.offset);
-    if (page.total === 0) await assertCustomerExists(this.connections.manager, customerId);
-    return page;
+  /** A customer that does not exist is a 404, not an empty page. */
+  async list(customerId: string, query: ListConnectionsQuery): Promise<JsonText<ConnectionListResponse>> {
+    return foundOr404(await this.reads.page(customerId, query, query.limit, query.offset), 'Customer');
   }
 
-  async get(customerId: string, connectionId: string): Promise<ConnectionResponse> {
+  async get(customerId: string, connectionId: string): Promise<JsonText<ConnectionResponse>> {
     return foundOr404(await this.reads.one(customerId, connectionId), 'Connection');
   }
 
   /** Changes what is given; new credentials are re-sealed and make the connection `active` again. */
-  async update(customerId: string, connectionId: string, request: UpdateConnectionRequest): Promise<ConnectionResponse> {
+  async update(customerId: string, connectionId: string, request: UpdateConnectionRequest): Promise<JsonText<ConnectionResponse>> {
     await this.connections.manager.transaction(async (manager) => {
       const connection = await manager.findOne(Connection, {
         where: { id: connectionId, customerId },

@@ -176,6 +176,32 @@ describe('Connections', () => {
       expect(JSON.stringify(again.body)).not.toMatch(/credentials|ciphertext|wrapped/);
     });
 
+    it('shows a connection alike in the list, by id and when created, as JSON with timestamps to the millisecond', async () => {
+      const shown = await createCustomer(t);
+      const metadata_json = { nested: { list: [1, 2.5, 'three', null, true], quote: 'say "hi"\n\u00e9\u2028' }, empty: {} };
+      const created = await t
+        .http()
+        .post(path(shown))
+        .set(shown.headers)
+        .send({ provider: 'gmail', name: 'shown "alike"', scopes: ['a', 'b'], metadata_json, credentials: { expires_in: 60 } })
+        .expect(201);
+      await grantConnection(t, shown, created.body, await createInstance(t, shown), ['send_mail', 'read']);
+      const byId = await t.http().get(path(shown, `/${created.body.id}`)).set(shown.headers).expect(200);
+      const list = await t.http().get(path(shown)).set(shown.headers).expect(200);
+
+      for (const response of [created, byId, list]) expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(list.body).toEqual({ connections: [byId.body], total: 1 });
+      expect({ ...byId.body, grants: [] }).toEqual(created.body);
+      expect(byId.body.metadata_json).toEqual(metadata_json);
+      expect(byId.body.grants).toEqual([expect.objectContaining({ capabilities: ['send_mail', 'read'] })]);
+      const [row] = await t.db.query(
+        `SELECT to_json(date_trunc('milliseconds', created_at)) #>> '{}' AS created_at, to_json(date_trunc('milliseconds', expires_at)) #>> '{}' AS expires_at FROM connections WHERE id = $1`,
+        [created.body.id],
+      );
+      expect(Date.parse(byId.body.created_at)).toBe(Date.parse(row.created_at));
+      expect(Date.parse(byId.body.expires_at)).toBe(Date.parse(row.expires_at));
+    });
+
     it('filters by provider and status, and pages with limit and offset', async () => {
       const gmail = await t.http().get(path(lister, '?provider=gmail')).set(lister.headers).expect(200);
       expect(gmail.body.total).toBe(3);
