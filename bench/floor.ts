@@ -1,12 +1,13 @@
 import { createServer } from 'node:http';
-import { Pool } from 'pg';
+import { Client } from 'pg';
 import { hashSecretKey } from '../src/auth/secret-keys';
 import { CredentialSealer, KeyRing } from '../src/crypto/credential-sealer';
 
 /**
  * The floor: the runtime fetch with the least work Node and PostgreSQL allow — a bare node:http
- * handler, one named query joining key hash ⋈ grant ⋈ connection, one unwrap and one AES-256-GCM
- * open. No framework, no validation beyond what the query needs, no logging. Not part of the service.
+ * handler, one named query joining key hash ⋈ grant ⋈ connection, pipelined over two connections as
+ * the service's lookups are (`PipelinedStatements`), one unwrap and one AES-256-GCM open. No
+ * framework, no validation beyond what the query needs, no logging. Not part of the service.
  * Env: DATABASE_URL, PORT, ENCRYPTION_KEY (base64), ENCRYPTION_KEY_ID.
  */
 const FETCH = {
@@ -20,7 +21,8 @@ const FETCH = {
 };
 
 const env = process.env;
-const pool = new Pool({ connectionString: env.DATABASE_URL, max: 20 });
+const clients = [0, 1].map(() => new Client({ connectionString: env.DATABASE_URL, pipeline: true }));
+let next = 0;
 const sealer = new CredentialSealer(new KeyRing({ id: env.ENCRYPTION_KEY_ID!, key: Buffer.from(env.ENCRYPTION_KEY!, 'base64') }, []));
 
 const server = createServer(async (request, response) => {
@@ -32,7 +34,7 @@ const server = createServer(async (request, response) => {
   const instanceId = url.pathname.split('/')[4];
   const key = (request.headers.authorization ?? '').slice('Bearer '.length);
   try {
-    const { rows } = await pool.query({ ...FETCH, values: [instanceId, hashSecretKey(key), url.searchParams.get('provider')] });
+    const { rows } = await clients[next++ % clients.length].query({ ...FETCH, values: [instanceId, hashSecretKey(key), url.searchParams.get('provider')] });
     if (rows.length !== 1) {
       response.writeHead(rows.length === 0 ? 404 : 409).end();
       return;
@@ -52,5 +54,5 @@ const server = createServer(async (request, response) => {
     response.writeHead(500).end();
   }
 });
-server.listen(Number(env.PORT), '127.0.0.1', () => process.send?.('ready'));
-process.on('SIGTERM', () => server.close(() => pool.end().then(() => process.exit(0))));
+void Promise.all(clients.map((client) => client.connect())).then(() => server.listen(Number(env.PORT), '127.0.0.1', () => process.send?.('ready')));
+process.on('SIGTERM', () => server.close(() => Promise.all(clients.map((client) => client.end())).then(() => process.exit(0))));

@@ -2,6 +2,14 @@ import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { ENTITIES } from './entities';
 
+/** What every connection the service opens is opened with: TypeORM's pool and the pipelined lookups alike. */
+export const CONNECTION_SETTINGS = {
+  connectionTimeoutMillis: 5_000,
+  // Keep a failing query from holding a request forever.
+  statement_timeout: 10_000,
+  application_name: 'hydracore-connections',
+};
+
 /** The one description of how the service reaches its database: used by the app, the CLI and the tests. */
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {
@@ -17,12 +25,6 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: {
-      max: 20,
-      connectionTimeoutMillis: 5_000,
-      // Keep a failing query from holding a request forever.
-      statement_timeout: 10_000,
-      application_name: 'hydracore-connections',
-    },
+    extra: { max: 20, ...CONNECTION_SETTINGS },
   };
 }

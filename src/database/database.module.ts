@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { LastUsedRecorder } from './last-used-recorder';
+import { PipelinedStatements } from './pipelined-statements';
 import { PreparedStatements } from './prepared-statements';
 
 /** The TypeORM data source on `url`; pending migrations are applied when the service starts. */
@@ -20,8 +21,8 @@ export class DatabaseModule {
           retryDelay: 2_000,
         }),
       ],
-      providers: [PreparedStatements, LastUsedRecorder],
-      exports: [PreparedStatements, LastUsedRecorder],
+      providers: [PreparedStatements, PipelinedStatements, LastUsedRecorder],
+      exports: [PreparedStatements, PipelinedStatements, LastUsedRecorder],
     };
   }
 }

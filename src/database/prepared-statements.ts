@@ -14,9 +14,9 @@ export interface PreparedStatement {
 }
 
 /**
- * Runs named prepared statements on TypeORM's own pool, for the few queries on the hot path
- * (key lookups, the credential fetch). PostgreSQL re-plans an unnamed query every time; a named one
- * is parsed and planned once per connection. Everything else goes through repositories.
+ * Runs statements written by hand on TypeORM's own pool: the reads of connections as JSON. PostgreSQL
+ * re-plans an unnamed query every time; a named one is parsed and planned once per connection. The
+ * key lookups of the hot path go through `PipelinedStatements`; everything else through repositories.
  */
 @Injectable()
 export class PreparedStatements {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PreparedStatements } from '../database/prepared-statements';
+import { PipelinedStatements } from '../database/pipelined-statements';
 
 export interface GrantedConnectionRow {
   id: string;
@@ -47,7 +47,7 @@ type LookupRow = GrantedConnectionRow & { instance_id: string; instance_customer
 
 @Injectable()
 export class GrantedConnections {
-  constructor(private readonly statements: PreparedStatements) {}
+  constructor(private readonly statements: PipelinedStatements) {}
 
   /** Undefined when no instance holds this key. */
   async forProxyKey(proxyKeyHash: Buffer, provider: string | null, name: string | null): Promise<ProxyKeyLookup | undefined> {

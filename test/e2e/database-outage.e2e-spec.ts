@@ -1,4 +1,4 @@
-import { createCustomer, type TestCustomer } from '../support/factories';
+import { createConnection, createCustomer, createInstance, grantConnection, type TestCustomer, type TestInstance } from '../support/factories';
 import { TcpProxy } from '../support/tcp-proxy';
 import { TestApp } from '../support/test-app';
 
@@ -6,6 +6,8 @@ describe('While the database is unreachable', () => {
   let t: TestApp;
   let proxy: TcpProxy;
   let customer: TestCustomer;
+  let instance: TestInstance;
+  let fetchPath: string;
 
   beforeAll(async () => {
     const server = new URL(process.env.TEST_DATABASE_SERVER_URL!);
@@ -17,6 +19,12 @@ describe('While the database is unreachable', () => {
       return throughProxy.toString();
     });
     customer = await createCustomer(t);
+    instance = await createInstance(t, customer);
+    const connection = await createConnection(t, customer, { provider: 'gmail' });
+    await grantConnection(t, customer, connection, instance, ['send_mail']);
+    fetchPath = `/internal/v1/instances/${instance.id}/connections?provider=gmail`;
+    // Both kinds of database connection in use before the cut: the pool (lists) and the pipelined lookups (keys).
+    await t.http().get(fetchPath).set(instance.headers).expect(200);
   });
   afterAll(async () => {
     await t.close();
@@ -29,6 +37,10 @@ describe('While the database is unreachable', () => {
     expect(listed.status).toBe(503);
     expect(listed.body).toEqual({ detail: expect.any(String) });
     expect(listed.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|postgres/i);
+    const fetched = await t.http().get(fetchPath).set(instance.headers);
+    expect(fetched.status).toBe(503);
+    expect(fetched.body).toEqual({ detail: expect.any(String) });
+    expect(fetched.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|postgres|hcp_/i);
     const ready = await t.http().get('/health/ready');
     expect(ready.status).toBe(503);
     expect((await t.http().get('/health/live')).status).toBe(200);
@@ -41,5 +53,6 @@ describe('While the database is unreachable', () => {
     }
     expect(status).toBe(200);
     expect((await t.http().get('/health/ready')).status).toBe(200);
+    expect((await t.http().get(fetchPath).set(instance.headers)).status).toBe(200);
   });
 });

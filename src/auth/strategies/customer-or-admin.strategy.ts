@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-custom';
 import { AppConfig } from '../../config/app-config';
 import { LastUsedRecorder } from '../../database/last-used-recorder';
-import { PreparedStatements } from '../../database/prepared-statements';
+import { PipelinedStatements } from '../../database/pipelined-statements';
 import type { AppRequest, Principal } from '../../http/request-context';
 import { isUuid } from '../../http/uuid-param';
 import { presentedCredential, invalidCredentials } from '../credentials';
@@ -28,7 +28,7 @@ export class CustomerOrAdminStrategy extends PassportStrategy(Strategy, CUSTOMER
   constructor(
     config: AppConfig,
     private readonly jwt: JwtVerifier,
-    private readonly statements: PreparedStatements,
+    private readonly statements: PipelinedStatements,
     private readonly lastUsed: LastUsedRecorder,
   ) {
     super();
