@@ -30,7 +30,7 @@ const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list
 const FIXED_RATE = 500;
 const BENCH_DATABASE = 'hydracore_bench';
 /** The service runs with the flags of `npm start` / `npm run start:prod` (package.json); BENCH_SERVICE_NODE_FLAGS tries others. */
-const SERVICE_NODE_FLAGS = process.env.BENCH_SERVICE_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=64'];
+const SERVICE_NODE_FLAGS = process.env.BENCH_SERVICE_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=8'];
 
 interface Row {
   dataset: string;

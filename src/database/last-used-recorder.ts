@@ -13,7 +13,8 @@ const FLUSH_INTERVAL_MS = 1_000;
  */
 @Injectable()
 export class LastUsedRecorder implements BeforeApplicationShutdown {
-  private pending: Record<UsageTable, Map<string, Date>> = { api_keys: new Map(), connections: new Map() };
+  /** Row id → when it was last used (epoch milliseconds: no object per use). */
+  private pending: Record<UsageTable, Map<string, number>> = { api_keys: new Map(), connections: new Map() };
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -23,7 +24,7 @@ export class LastUsedRecorder implements BeforeApplicationShutdown {
   }
 
   touch(table: UsageTable, id: string): void {
-    this.pending[table].set(id, new Date());
+    this.pending[table].set(id, Date.now());
   }
 
   /** Writes every pending timestamp; concurrent calls wait for the one under way. */
@@ -42,7 +43,7 @@ export class LastUsedRecorder implements BeforeApplicationShutdown {
         await this.dataSource.query(
           `UPDATE ${table} AS t SET last_used_at = GREATEST(t.last_used_at, u.used_at)
            FROM unnest($1::uuid[], $2::timestamptz[]) AS u(id, used_at) WHERE t.id = u.id`,
-          [[...batch.keys()], [...batch.values()]],
+          [[...batch.keys()], Array.from(batch.values(), (usedAt) => new Date(usedAt))],
         );
       } catch {
         // The database is away: keep the newest timestamps for the next flush.

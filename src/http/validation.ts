@@ -81,10 +81,15 @@ export class StrictValidationPipe implements PipeTransform {
   /** One class-validator pipe per location, so the 422 names where the value came from. */
   private readonly classValidation = new Map(Object.values(LOCATIONS).map((location) => [location, classValidationPipe(location)]));
 
-  async transform(given: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+  /** Synchronous for what is not a DTO (path ids, the fetch's query): no promise on the hot path. */
+  transform(given: unknown, metadata: ArgumentMetadata): unknown {
     const location = LOCATIONS[metadata.type];
     const dto = metadata.metatype;
     if (!location || !dto || !isDtoClass(dto)) return given;
+    return this.validate(given, metadata, location, dto);
+  }
+
+  private async validate(given: unknown, metadata: ArgumentMetadata, location: string, dto: new () => object): Promise<unknown> {
     // No body at all is an empty object: each required field is then reported missing by name, and a
     // body whose fields are all optional (a new API key) needs none.
     const value = metadata.type === 'body' && given === undefined ? {} : given;
