@@ -11,8 +11,9 @@ export const TICK_MS = 250;
  * at most once in that time however often it is used, and the contract's 5 seconds leave the rest for
  * the write. One batch of everything every second cost the fetch about a fifth of its throughput and
  * most of its p99 at 10k connections (bench: 4,400-4,600 req/s and p99 17-19 ms, against 5,700 and
- * 10 ms unflushed); one every 2.5 s wrote fewer rows, but at 1M, where rows seldom repeat, its bursts
- * grew (p99 15-18 ms). Written as they come due, every 250 ms, the writes are both few and small.
+ * 10 ms unflushed). A batch every 2.5 s writes fewer rows where they repeat, but where they seldom do
+ * (1M connections) it is the same rows in bigger bursts; written as they come due, every 250 ms, the
+ * writes are both few and small.
  */
 export const COALESCE_MS = 2_000;
 /** Rows a statement updates at most, so that a large batch is several statements of bounded size. */
