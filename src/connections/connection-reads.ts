@@ -7,7 +7,7 @@ import type { ConnectionListResponse, ConnectionResponse } from './dto/connectio
 const apiTimestamp = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /** The grants of the connection `c`, as the API shows them, in grant order. */
-const GRANTS_JSON = `COALESCE((SELECT json_agg(g) FROM (
+const GRANTS_JSON = `COALESCE((SELECT array_to_json(array_agg(g)) FROM (
            SELECT g.id, g.connection_id, g.instance_id, g.capabilities, ${apiTimestamp('g.granted_at')} AS granted_at
              FROM grants g WHERE g.connection_id = c.id ORDER BY g.granted_at, g.id) g), '[]'::json)`;
 
@@ -15,10 +15,11 @@ const GRANTS_JSON = `COALESCE((SELECT json_agg(g) FROM (
 const READ_COLUMNS = 'id, customer_id, provider, name, auth_type, status, error_message, scopes, metadata_json, expires_at, last_used_at, created_at, updated_at';
 
 /**
- * The rows of `c` as `ConnectionResponse` JSON objects, their keys in this order. `json_agg` takes them
- * in the order of `c`, a sorted subquery (no join at this level to reorder them).
+ * The rows of `c` as a JSON array of `ConnectionResponse` objects, their keys in this order. The
+ * aggregate takes them in the order of `c`, a sorted subquery (no join at this level to reorder them).
+ * `array_to_json(array_agg(…))` rather than `json_agg`, which puts a line break between elements.
  */
-const CONNECTIONS_JSON = (c: string) => `SELECT json_agg(v) FROM (
+const CONNECTIONS_JSON = (c: string) => `SELECT array_to_json(array_agg(v)) FROM (
            SELECT c.id, c.customer_id, c.provider, c.name, c.auth_type, c.status, c.error_message, c.scopes, c.metadata_json,
                   ${apiTimestamp('c.expires_at')} AS expires_at, ${apiTimestamp('c.last_used_at')} AS last_used_at,
                   ${apiTimestamp('c.created_at')} AS created_at, ${apiTimestamp('c.updated_at')} AS updated_at,
@@ -31,7 +32,7 @@ const KEPT_TOTAL = 'COALESCE((SELECT t.connections FROM customer_connection_coun
 /** A whole `ConnectionListResponse` as JSON text, and whether the customer exists: one statement, one round trip. */
 function pageStatement(where: string, total: string, paging: string) {
   const page = `SELECT ${READ_COLUMNS} FROM connections c WHERE ${where} ORDER BY c.created_at, c.id ${paging}`;
-  return `SELECT json_build_object('connections', COALESCE((${CONNECTIONS_JSON(page)}), '[]'::json), 'total', ${total})::text AS body,
+  return `SELECT (SELECT row_to_json(r) FROM (SELECT COALESCE((${CONNECTIONS_JSON(page)}), '[]'::json) AS connections, ${total} AS total) r)::text AS body,
                  EXISTS (SELECT 1 FROM customers WHERE id = $1) AS customer_exists`;
 }
 

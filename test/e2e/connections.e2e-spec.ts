@@ -191,6 +191,8 @@ describe('Connections', () => {
 
       for (const response of [created, byId, list]) expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(list.body).toEqual({ connections: [byId.body], total: 1 });
+      expect(list.text).toMatch(/^\{"connections":\[\{"id":"[0-9a-f-]{36}","customer_id":/);
+      expect(list.text).not.toContain('\n');
       expect({ ...byId.body, grants: [] }).toEqual(created.body);
       expect(byId.body.metadata_json).toEqual(metadata_json);
       expect(byId.body.grants).toEqual([expect.objectContaining({ capabilities: ['send_mail', 'read'] })]);
