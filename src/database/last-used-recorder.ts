@@ -9,7 +9,7 @@ export const TICK_MS = 250;
 /**
  * How long a row waits, from its first use, for more uses before it is written: each row is written
  * at most once in that time however often it is used, and the contract's 5 seconds leave the rest for
- * the write. One batch of everything every second cost the fetch about a fifth of its throughput and
+ * the write. One batch of everything every second cost the fetch up to a fifth of its throughput and
  * most of its p99 at 10k connections (bench: 4,400-4,600 req/s and p99 17-19 ms, against 5,000-5,700 and
  * 10-14 ms unflushed). A batch every 2.5 s writes fewer rows where they repeat, but where they seldom do
  * (1M connections) it is the same rows in bigger bursts; written as they come due, every 250 ms, the
