@@ -13,7 +13,7 @@ const PIPELINED_CONNECTIONS = 2;
  * as named statements pipelined over a few connections of their own: each query is sent when it is
  * asked for, without waiting for the answer to the one before it. Under load PostgreSQL then reads and
  * answers several queries for each time it wakes up, instead of one per connection: in `npm run bench`
- * this took its CPU per fetch from about 150 to 80 µs, and the same again in the Node process.
+ * its CPU per fetch went from about 150 to 70-95 µs, and the Node process's fell by about 50 µs.
  *
  * Only for statements of bounded cost, found by unique index: a slow one would hold up every query
  * pipelined behind it. A connection that fails is dropped (its queries fail, and the request is a
