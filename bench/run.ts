@@ -16,8 +16,8 @@ import { seedCustomers, type SeededInstance } from './seed';
  * driven by autocannon from this process. Env: DATABASE_URL (else the embedded PostgreSQL of
  * `.data/postgres`), BENCH_DURATION seconds per run (default 10), BENCH_CONNECTIONS (default 32),
  * BENCH_LARGE=0 to skip the 1,000,000-connection phase, BENCH_PROFILE=1 to write CPU profiles of the
- * service and the floor (`--cpu-prof`, into .data/profiles/), BENCH_SCENARIOS to run only some of health, fetch, cpu,
- * list and create.
+ * service and the floor (`--cpu-prof`, into .data/profiles/), BENCH_SCENARIOS to run only some of
+ * health, fetch, cpu, list and create, BENCH_SERVICE_NODE_FLAGS to start the service with other flags.
  */
 const ROOT = resolve(__dirname, '..', '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -160,19 +160,17 @@ async function measure(
   lister: { customerId: string; apiKey: string; label: string },
 ): Promise<Row[]> {
   const rows: Row[] = [];
-  const fetches: Load = {
-    requests: [
-      {
-        method: 'GET',
-        setupRequest: (request: autocannon.Request) => {
-          const instance = instances[Math.floor(Math.random() * instances.length)];
-          const provider = instance.providers[Math.floor(Math.random() * instance.providers.length)];
-          return { ...request, path: `/internal/v1/instances/${instance.id}/connections?provider=${provider}&capability=read`, headers: { authorization: `Bearer ${instance.proxyKey}` } };
-        },
+  const fetches: autocannon.Request[] = [
+    {
+      method: 'GET',
+      setupRequest: (request: autocannon.Request) => {
+        const instance = instances[Math.floor(Math.random() * instances.length)];
+        const provider = instance.providers[Math.floor(Math.random() * instance.providers.length)];
+        return { ...request, path: `/internal/v1/instances/${instance.id}/connections?provider=${provider}&capability=read`, headers: { authorization: `Bearer ${instance.proxyKey}` } };
       },
-    ],
-  };
-  const run = async (scenario: string, target: Running, requests: Load, watchRss: boolean) => {
+    },
+  ];
+  const run = async (scenario: string, target: Running, requests: autocannon.Request[], watchRss: boolean) => {
     await load(target.url, requests, Math.min(3, DURATION), CONNECTIONS); // warm-up: JIT, plans, pools
     const rss = watchRss ? watchMemory(service.process.pid!) : undefined;
     const driverBefore = process.cpuUsage();
@@ -198,7 +196,7 @@ async function measure(
     rows.push(row);
   };
 
-  if (SCENARIOS.has('health')) await run('health/live (baseline)', service, { requests: [{ method: 'GET', path: '/health/live' }] }, false);
+  if (SCENARIOS.has('health')) await run('health/live (baseline)', service, [{ method: 'GET', path: '/health/live' }], false);
   // Alternate floor and service, twice, so that drift on a noisy machine falls on both alike.
   for (const round of SCENARIOS.has('fetch') ? [1, 2] : []) {
     await run(`floor fetch #${round}`, floor, fetches, false);
@@ -215,10 +213,9 @@ async function measure(
     rows.push({ dataset, scenario, cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu, requests_per_s: Math.round(result.requests.average), p50_ms: null, p99_ms: null, errors: result.errors + result.timeouts, non_2xx: result.non2xx, service_rss_mib: null });
   }
   if (SCENARIOS.has('list')) {
-    const listPage = { requests: [{ method: 'GET' as const, path: `/v1/customers/${lister.customerId}/connections?limit=100`, headers: { 'x-api-key': lister.apiKey } }] };
-    await run(lister.label, service, listPage, false);
+    await run(lister.label, service, [{ method: 'GET', path: `/v1/customers/${lister.customerId}/connections?limit=100`, headers: { 'x-api-key': lister.apiKey } }], false);
   }
-  if (SCENARIOS.has('create')) await run('create connection', service, { requests: [
+  if (SCENARIOS.has('create')) await run('create connection', service, [
     {
       method: 'POST',
       path: `/v1/customers/${writer.customerId}/connections`,
@@ -228,16 +225,11 @@ async function measure(
         body: JSON.stringify({ provider: 'bench', name: randomUUID(), credentials: { access_token: randomUUID(), expires_in: 3600 } }),
       }),
     },
-  ] }, false);
+  ], false);
   return rows;
 }
 
-/** What a run sends. */
-interface Load {
-  requests: autocannon.Request[];
-}
-
-function load(url: string, { requests }: Load, duration: number, connections: number, overallRate?: number): Promise<autocannon.Result> {
+function load(url: string, requests: autocannon.Request[], duration: number, connections: number, overallRate?: number): Promise<autocannon.Result> {
   return new Promise((resolveRun, reject) => {
     autocannon({ url, connections, duration, requests, ...(overallRate && { overallRate }) }, (error, result) => (error ? reject(error) : resolveRun(result)));
   });
