@@ -173,19 +173,13 @@ async function measure(
   const run = async (scenario: string, target: Running, requests: autocannon.Request[], watchRss: boolean) => {
     await load(target.url, requests, Math.min(3, DURATION), CONNECTIONS); // warm-up: JIT, plans, pools
     const rss = watchRss ? watchMemory(service.process.pid!) : undefined;
-    const driverBefore = process.cpuUsage();
-    const serverBefore = processCpuMicros(target.process.pid!);
-    const postgresBefore = postgresCpuByPid();
+    const cpu = cpuMeter(target.process.pid!);
     const result = await load(target.url, requests, DURATION, CONNECTIONS);
-    const driverCpu = process.cpuUsage(driverBefore);
-    const perRequest = (micros: number) => Math.round(micros / Math.max(result.requests.total, 1));
     const row: Row = {
       dataset,
       scenario,
       requests_per_s: Math.round(result.requests.average),
-      cpu_us_per_request: perRequest(processCpuMicros(target.process.pid!) - serverBefore),
-      postgres_cpu_us_per_request: perRequest(postgresCpuSince(postgresBefore)),
-      driver_cpu_us_per_request: perRequest(driverCpu.user + driverCpu.system),
+      ...cpu.perRequest(result.requests.total),
       p50_ms: result.latency.p50,
       p99_ms: result.latency.p99,
       errors: result.errors + result.timeouts,
@@ -203,11 +197,9 @@ async function measure(
     await run(`service fetch #${round}`, service, fetches, true);
   }
   for (const [scenario, target] of SCENARIOS.has('cpu') ? ([['floor fetch CPU at fixed rate', floor], ['service fetch CPU at fixed rate', service]] as const) : []) {
-    const before = processCpuMicros(target.process.pid!);
-    const postgresBefore = postgresCpuByPid();
+    const meter = cpuMeter(target.process.pid!);
     const result = await load(target.url, fetches, DURATION, 8, FIXED_RATE);
-    const cpu = Math.round((processCpuMicros(target.process.pid!) - before) / result.requests.total);
-    const postgresCpu = Math.round(postgresCpuSince(postgresBefore) / result.requests.total);
+    const { cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu } = meter.perRequest(result.requests.total);
     log(`${dataset.padEnd(16)} ${scenario.padEnd(30)} ${FIXED_RATE} req/s offered: ${cpu} µs of server CPU and ${postgresCpu} µs of PostgreSQL CPU per request`);
     // Latencies of a paced run say how autocannon paces, not how the server answers: left out.
     rows.push({ dataset, scenario, cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu, requests_per_s: Math.round(result.requests.average), p50_ms: null, p99_ms: null, errors: result.errors + result.timeouts, non_2xx: result.non2xx, service_rss_mib: null });
@@ -233,6 +225,27 @@ function load(url: string, requests: autocannon.Request[], duration: number, con
   return new Promise((resolveRun, reject) => {
     autocannon({ url, connections, duration, requests, ...(overallRate && { overallRate }) }, (error, result) => (error ? reject(error) : resolveRun(result)));
   });
+}
+
+/**
+ * CPU time from now on of the server `pid`, of PostgreSQL and of this process (autocannon), each per
+ * request once `perRequest` is given how many requests the run made.
+ */
+function cpuMeter(pid: number): { perRequest(requests: number): Pick<Row, 'cpu_us_per_request' | 'postgres_cpu_us_per_request' | 'driver_cpu_us_per_request'> } {
+  const driverBefore = process.cpuUsage();
+  const serverBefore = processCpuMicros(pid);
+  const postgresBefore = postgresCpuByPid();
+  return {
+    perRequest(requests) {
+      const driver = process.cpuUsage(driverBefore);
+      const per = (micros: number) => Math.round(micros / Math.max(requests, 1));
+      return {
+        cpu_us_per_request: per(processCpuMicros(pid) - serverBefore),
+        postgres_cpu_us_per_request: per(postgresCpuSince(postgresBefore)),
+        driver_cpu_us_per_request: per(driver.user + driver.system),
+      };
+    },
+  };
 }
 
 /** CPU time so far of each process on this machine named `postgres` (the server and its backends), by pid. */
