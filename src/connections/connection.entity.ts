@@ -79,6 +79,18 @@ export class Connection {
   @Column({ name: 'wrapped_data_key', type: 'bytea' })
   wrappedDataKey: Buffer;
 
+  /**
+   * The connection's JSON as the API shows it, in two parts around `last_used_at`, which changes too
+   * often to be kept in it: from `{"id":` to `"last_used_at":`, and from `,"created_at":` to
+   * `"grants":` (the grants are in `connection_grant_lists`). Written by the trigger `connections_json`
+   * whenever a column they show is set (see the migration ConnectionJson), never by the service.
+   */
+  @Column({ name: 'json_head', type: 'text', select: false, insert: false, update: false })
+  jsonHead?: string;
+
+  @Column({ name: 'json_tail', type: 'text', select: false, insert: false, update: false })
+  jsonTail?: string;
+
   @Index('IDX_connections_key_id')
   @Column({ name: 'key_id', type: 'varchar', length: 64 })
   keyId: string;

@@ -1,9 +1,10 @@
 import { ApiKey } from '../api-keys/api-key.entity';
 import { CustomerConnectionCount } from '../connections/connection-count.entity';
+import { ConnectionGrantList } from '../connections/connection-grant-list.entity';
 import { Connection } from '../connections/connection.entity';
 import { Customer } from '../customers/customer.entity';
 import { Grant } from '../grants/grant.entity';
 import { Instance } from '../instances/instance.entity';
 
 /** Every entity of the service; the migrations must describe exactly these. */
-export const ENTITIES = [Customer, ApiKey, Instance, Connection, CustomerConnectionCount, Grant];
+export const ENTITIES = [Customer, ApiKey, Instance, Connection, CustomerConnectionCount, ConnectionGrantList, Grant];

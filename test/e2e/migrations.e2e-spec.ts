@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MIGRATIONS } from '../../migrations';
+import { ConnectionJson1796151206399 } from '../../migrations/1796151206399-ConnectionJson';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { pendingSchemaChanges } from '../../src/database/schema-diff';
+import { createConnection, createCustomer, createInstance, grantConnection } from '../support/factories';
 import { TestApp } from '../support/test-app';
 
 const MIGRATIONS_DIR = resolve(process.cwd(), 'migrations');
@@ -39,6 +41,18 @@ describe('Migrations', () => {
     }
     const index = readFileSync(resolve(MIGRATIONS_DIR, 'index.ts'), 'utf8');
     for (const file of files) expect(index).toContain(`'./${file.replace(/\.ts$/, '')}'`);
+  });
+
+  it('write the kept JSON of the connections and grants that were there before ConnectionJson', async () => {
+    const customer = await createCustomer(t);
+    const connection = await createConnection(t, customer, { metadata_json: { note: 'before' } });
+    await grantConnection(t, customer, connection, await createInstance(t, customer), ['read']);
+    const path = `/v1/customers/${customer.id}/connections/${connection.id}`;
+    const before = (await t.http().get(path).set(customer.headers).expect(200)).text;
+    const later = MIGRATIONS.length - MIGRATIONS.indexOf(ConnectionJson1796151206399);
+    for (let i = 0; i < later; i++) await t.db.undoLastMigration({ transaction: 'each' });
+    await t.db.runMigrations({ transaction: 'each' });
+    expect((await t.http().get(path).set(customer.headers).expect(200)).text).toBe(before);
   });
 
   // Last: it takes the schema down and up again on this file's own database.
