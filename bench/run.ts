@@ -76,6 +76,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let service: Running | undefined;
   let floor: Running | undefined;
+  let uncached: Running | undefined;
   try {
     let started = Date.now();
     const small = await seedCustomers(pool, sealer, { customers: 100, connectionsPerCustomer: 100, instancesPerCustomer: 10, grantsPerInstance: 5 }, 'small');
@@ -85,9 +86,11 @@ async function main(): Promise<void> {
 
     service = await start('dist/src/main.js', env);
     floor = await start('dist/bench/floor.js', env);
+    // The same service keeping no pages: what a list page costs when it is read anew (a busy customer's).
+    uncached = await start('dist/src/main.js', { ...env, CONNECTION_PAGE_CACHE_MIB: '0' });
     const writer = await createWriterCustomer(service.url, adminKey);
     const smallCustomer = { customerId: small.customerIds[0], apiKey: await createApiKey(service.url, adminKey, small.customerIds[0]) };
-    rows.push(...(await measure('10k connections', instances, service, floor, writer, { ...smallCustomer, label: 'list page of 100' })));
+    rows.push(...(await measure('10k connections', instances, service, floor, uncached, writer, { ...smallCustomer, label: 'list page of 100' })));
 
     if (LARGE) {
       started = Date.now();
@@ -98,11 +101,12 @@ async function main(): Promise<void> {
       const [{ count }] = (await pool.query('SELECT count(*)::int AS count FROM connections')).rows;
       log(`seeded up to ${count.toLocaleString('en')} connections (one customer with 100,000) in ${seconds(started)} s`);
       const bigCustomerKey = await createApiKey(service.url, adminKey, big.customerIds[0]);
-      rows.push(...(await measure('1M connections', instances, service, floor, writer, { customerId: big.customerIds[0], apiKey: bigCustomerKey, label: 'list page of 100 (100k)' })));
+      rows.push(...(await measure('1M connections', instances, service, floor, uncached, writer, { customerId: big.customerIds[0], apiKey: bigCustomerKey, label: 'list page of 100 (100k)' })));
     }
   } finally {
     service?.process.kill('SIGTERM');
     floor?.process.kill('SIGTERM');
+    uncached?.process.kill('SIGTERM');
     await pool.end();
     await embedded?.stop();
   }
@@ -155,6 +159,8 @@ async function measure(
   instances: SeededInstance[],
   service: Running,
   floor: Running,
+  /** The service started with CONNECTION_PAGE_CACHE_MIB=0. */
+  uncached: Running,
   writer: { customerId: string; apiKey: string },
   /** The customer whose first page of 100 connections is listed. */
   lister: { customerId: string; apiKey: string; label: string },
@@ -205,7 +211,9 @@ async function measure(
     rows.push({ dataset, scenario, cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu, requests_per_s: Math.round(result.requests.average), p50_ms: null, p99_ms: null, errors: result.errors + result.timeouts, non_2xx: result.non2xx, service_rss_mib: null });
   }
   if (SCENARIOS.has('list')) {
-    await run(lister.label, service, [{ method: 'GET', path: `/v1/customers/${lister.customerId}/connections?limit=100`, headers: { 'x-api-key': lister.apiKey } }], false);
+    const page = [{ method: 'GET' as const, path: `/v1/customers/${lister.customerId}/connections?limit=100`, headers: { 'x-api-key': lister.apiKey } }];
+    await run(lister.label, service, page, false);
+    await run(`${lister.label}, read anew`, uncached, page, false);
   }
   if (SCENARIOS.has('create')) await run('create connection', service, [
     {

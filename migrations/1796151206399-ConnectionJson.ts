@@ -26,8 +26,9 @@ export class ConnectionJson1796151206399 implements MigrationInterface {
 
     // A timestamp as the API writes it, what `Date#toISOString` gives: "2026-01-02T03:04:05.678Z", or null.
     // One SELECT expression, so that the planner inlines it into the queries that call it.
-    await queryRunner.query(`CREATE FUNCTION "api_timestamp_json"("t" timestamptz) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
-      RETURN COALESCE('"' || to_char("t" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"', 'null')`);
+    await queryRunner.query(`CREATE FUNCTION "api_timestamp_json"("t" timestamptz) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+      SELECT COALESCE('"' || to_char("t" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"', 'null')
+    $$`);
 
     await queryRunner.query(`CREATE FUNCTION "connections_json"() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN

@@ -40,6 +40,8 @@ export class AppConfig {
   readonly jwtIssuer: string | undefined;
   readonly jwtAudience: string | undefined;
   readonly logLevel: LogLevel;
+  /** Memory for pages of connection lists kept to be served again (see `ConnectionReads`), in bytes; 0: none kept. */
+  readonly connectionPageCacheBytes: number;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.nodeEnv = optional(env, 'NODE_ENV') ?? 'development';
@@ -52,6 +54,7 @@ export class AppConfig {
     this.jwtIssuer = optional(env, 'JWT_ISSUER');
     this.jwtAudience = optional(env, 'JWT_AUDIENCE');
     this.logLevel = parseLogLevel(env);
+    this.connectionPageCacheBytes = parseMebibytes(env, 'CONNECTION_PAGE_CACHE_MIB', 32);
     const keys = parseMasterKeys(env, this.isProduction);
     this.activeKey = keys.active;
     this.previousKeys = keys.previous;
@@ -118,6 +121,15 @@ function parseJwtSecret(env: NodeJS.ProcessEnv, isProduction: boolean): string |
     throw new ConfigError('JWT_SECRET must be at least 32 bytes in production');
   }
   return raw;
+}
+
+function parseMebibytes(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback * 1024 * 1024;
+  if (!/^\d{1,5}$/.test(raw)) {
+    throw new ConfigError(`${name} must be a whole number of MiB (0 to 99999)`);
+  }
+  return Number(raw) * 1024 * 1024;
 }
 
 function parseLogLevel(env: NodeJS.ProcessEnv): LogLevel {

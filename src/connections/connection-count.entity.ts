@@ -2,7 +2,7 @@ import { Column, Entity, JoinColumn, OneToOne, PrimaryColumn, type Relation } fr
 import { Customer } from '../customers/customer.entity';
 
 /**
- * How many connections each customer has, kept by triggers on `connections` (see the migration
+ * How many connections each customer has, and the version of their list, kept by triggers on `connections` (see the migration
  * AddConnectionCounts), so that an unfiltered list answers `total` without counting 100,000 rows.
  */
 @Entity('customer_connection_counts')
@@ -16,4 +16,12 @@ export class CustomerConnectionCount {
 
   @Column({ type: 'bigint', default: 0 })
   connections: string;
+
+  /**
+   * Moves on whenever anything a list of the customer's connections shows changes, `last_used_at`
+   * aside: a connection created, changed or deleted, a grant given or revoked (triggers, see the
+   * migration ConnectionListVersions). A page built at one version is still right at the same one.
+   */
+  @Column({ type: 'bigint', default: 0 })
+  version: string;
 }

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { PipelinedStatements } from '../database/pipelined-statements';
 import { PreparedStatements } from '../database/prepared-statements';
 import type { JsonText } from '../http/json-text';
 import type { ConnectionListResponse, ConnectionResponse } from './dto/connection.response';
+import { PageCache } from './page-cache';
 
 /**
  * A connection `c` as the JSON the API shows, `ConnectionResponse`: its two parts kept by the trigger
@@ -13,13 +16,20 @@ const CONNECTION_JSON = `c.json_head || api_timestamp_json(c.last_used_at) || c.
 /** The total of an unfiltered list: the count kept by triggers, not a count of a large customer's rows on every page. */
 const KEPT_TOTAL = 'COALESCE((SELECT t.connections FROM customer_connection_counts t WHERE t.customer_id = $1), 0)';
 
-/** A whole `ConnectionListResponse` as JSON text, and whether the customer exists: one statement, one round trip. */
+/** The version of the customer's list (see `CustomerConnectionCount.version`); no row before its first connection. */
+const LIST_VERSION = { name: 'connection_list_version', text: 'SELECT t.version FROM customer_connection_counts t WHERE t.customer_id = $1' };
+
+/**
+ * A whole `ConnectionListResponse` as JSON text, whether the customer exists and the version of the
+ * list it shows (seen in the same snapshot): one statement, one round trip.
+ */
 function pageStatement(where: string, total: string, paging: string) {
   // The page is found first, by the innermost select, and only its rows are read, however deep the offset.
   const page = `SELECT c.id, c.created_at, c.json_head, c.last_used_at, c.json_tail FROM connections c WHERE ${where} ORDER BY c.created_at, c.id ${paging}`;
   return `SELECT '{"connections":[' || COALESCE((SELECT string_agg(${CONNECTION_JSON}, ',' ORDER BY c.created_at, c.id) FROM (${page}) c), '')
                  || '],"total":' || ${total} || '}' AS body,
-                 EXISTS (SELECT 1 FROM customers WHERE id = $1) AS customer_exists`;
+                 EXISTS (SELECT 1 FROM customers WHERE id = $1) AS customer_exists,
+                 (SELECT t.version FROM customer_connection_counts t WHERE t.customer_id = $1) AS version`;
 }
 
 /**
@@ -51,6 +61,7 @@ const ONE = {
 interface PageRow {
   body: string;
   customer_exists: boolean;
+  version: string | null;
 }
 
 export interface ConnectionFilter {
@@ -66,15 +77,55 @@ export interface ConnectionFilter {
  */
 @Injectable()
 export class ConnectionReads {
-  constructor(private readonly statements: PreparedStatements) {}
+  /** Pages kept to be served again while their version holds; none when CONNECTION_PAGE_CACHE_MIB is 0. */
+  private readonly pages: PageCache | undefined;
+  /** Pages being read, by page and the version seen before reading: requests for the same one share it. */
+  private readonly reading = new Map<string, Promise<PageRow>>();
 
-  /** Undefined when the customer does not exist. */
+  constructor(
+    private readonly statements: PreparedStatements,
+    private readonly lookups: PipelinedStatements,
+    config: AppConfig,
+  ) {
+    this.pages = config.connectionPageCacheBytes > 0 ? new PageCache(config.connectionPageCacheBytes) : undefined;
+  }
+
+  /**
+   * Undefined when the customer does not exist. With pages kept, the version of the customer's list is
+   * looked up first (a pipelined primary-key lookup): a page kept at that version, less than a second
+   * ago, is still right but for `last_used_at`, which may be up to that second older.
+   */
   async page(customerId: string, filter: ConnectionFilter, limit: number, offset: number): Promise<JsonText<ConnectionListResponse> | undefined> {
+    const row = this.pages ? await this.keptOrRead(this.pages, customerId, filter, limit, offset) : await this.read(customerId, filter, limit, offset);
+    return row.customer_exists ? (row.body as JsonText<ConnectionListResponse>) : undefined;
+  }
+
+  private async keptOrRead(pages: PageCache, customerId: string, filter: ConnectionFilter, limit: number, offset: number): Promise<PageRow> {
+    const [current] = await this.lookups.rows<{ version: string }>(LIST_VERSION, [customerId]);
+    if (current === undefined) return this.read(customerId, filter, limit, offset);
+    const key = `${customerId} ${limit} ${offset} ${filter.provider ?? ''} ${filter.status ?? ''}`;
+    const body = pages.get(key, current.version, Date.now());
+    if (body !== undefined) return { body, customer_exists: true, version: current.version };
+    const reading = `${key} ${current.version}`;
+    let read = this.reading.get(reading);
+    if (read === undefined) {
+      read = this.read(customerId, filter, limit, offset)
+        .then((row) => {
+          if (row.customer_exists && row.version !== null) pages.set(key, row.version, row.body, Date.now());
+          return row;
+        })
+        .finally(() => this.reading.delete(reading));
+      this.reading.set(reading, read);
+    }
+    return read;
+  }
+
+  private async read(customerId: string, filter: ConnectionFilter, limit: number, offset: number): Promise<PageRow> {
     const unfiltered = filter.provider === undefined && filter.status === undefined;
     const [row] = unfiltered
       ? await this.statements.rows<PageRow>(CONNECTIONS_PAGE, [customerId, limit, offset])
       : await this.statements.rows<PageRow>(FILTERED_CONNECTIONS_PAGE, [customerId, filter.provider ?? null, filter.status ?? null, limit, offset]);
-    return row.customer_exists ? (row.body as JsonText<ConnectionListResponse>) : undefined;
+    return row;
   }
 
   async one(customerId: string, connectionId: string): Promise<JsonText<ConnectionResponse> | undefined> {

@@ -166,6 +166,18 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('CONNECTION_PAGE_CACHE_MIB', () => {
+    it('keeps 32 MiB of pages when unset, and none at 0', () => {
+      expect(config.loadConfig(BASE).connectionPageCacheBytes).toBe(32 * 1024 * 1024);
+      expect(config.loadConfig({ ...BASE, CONNECTION_PAGE_CACHE_MIB: '0' }).connectionPageCacheBytes).toBe(0);
+      expect(config.loadConfig({ ...BASE, CONNECTION_PAGE_CACHE_MIB: '128' }).connectionPageCacheBytes).toBe(128 * 1024 * 1024);
+    });
+
+    it.each(['-1', '1.5', 'lots', '100000'])('refuses CONNECTION_PAGE_CACHE_MIB=%s, naming it', (value) => {
+      expect(configErrorOf({ ...BASE, CONNECTION_PAGE_CACHE_MIB: value }).message).toMatch(/\bCONNECTION_PAGE_CACHE_MIB\b/);
+    });
+  });
+
   describe('DATABASE_URL', () => {
     it.each(['not a url', 'mysql://db/hydracore', 'http://db/hydracore'])('refuses DATABASE_URL=%s, naming DATABASE_URL', (url) => {
       expect(configErrorOf({ ...BASE, DATABASE_URL: url }).message).toMatch(/\bDATABASE_URL\b/);
