@@ -3,14 +3,33 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /** As in the migration ConnectionJson: the columns of `connections` that a list shows, `last_used_at` aside. */
 const SHOWN_COLUMNS = `"id", "customer_id", "provider", "name", "auth_type", "status", "error_message", "scopes", "metadata_json", "expires_at", "created_at", "updated_at"`;
 
+/** The functions of the triggers that keep `customer_connection_counts` (migration AddConnectionCounts), with what each sets. */
+function countsFunctions(inserted: string, deleted: string): string {
+  return `CREATE OR REPLACE FUNCTION "connections_count_inserted"() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO "customer_connection_counts" AS t ("customer_id", "connections")
+          SELECT "customer_id", count(*) FROM "inserted_connections" GROUP BY "customer_id"
+          ON CONFLICT ("customer_id") DO UPDATE SET ${inserted};
+        RETURN NULL;
+      END $$;
+    CREATE OR REPLACE FUNCTION "connections_count_deleted"() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE "customer_connection_counts" AS t SET ${deleted}
+          FROM (SELECT "customer_id", count(*) AS "n" FROM "deleted_connections" GROUP BY "customer_id") AS d
+         WHERE t."customer_id" = d."customer_id";
+        RETURN NULL;
+      END $$`;
+}
+
 /**
  * `customer_connection_counts.version`: moves on with every change a list of the customer's
  * connections shows, but `last_used_at` (written in batches by the fetch's hot path), so that a page
  * built at one version can be served again while the version stays (see `ConnectionReads`).
  *
- * Triggers of their own, named to fire after the ones that keep the counts and the grant lists
- * (PostgreSQL fires triggers of one kind in name order): the customer's row is then locked last, after
- * the connection, grant and list rows, in the same order by every writer.
+ * Inserts and deletes move it where the counts are kept. Updates and grants have triggers of their own,
+ * the grants' named to fire after the ones that keep the grant lists (PostgreSQL fires triggers of one
+ * kind in name order): the customer's row is then locked last, after the connection, grant and list
+ * rows, in the same order by every writer.
  */
 export class ConnectionListVersions1796151646166 implements MigrationInterface {
   name = 'ConnectionListVersions1796151646166';
@@ -20,24 +39,16 @@ export class ConnectionListVersions1796151646166 implements MigrationInterface {
     await queryRunner.query(`CREATE FUNCTION "bump_connection_list_versions"("customer_ids" uuid[]) RETURNS void LANGUAGE sql AS $$
       UPDATE "customer_connection_counts" SET "version" = "version" + 1 WHERE "customer_id" = ANY ("customer_ids")
     $$`);
-    // Connections: inserted or deleted (one bump per statement and customer), or a shown column set.
-    await queryRunner.query(`CREATE FUNCTION "connections_version_inserted"() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        PERFORM "bump_connection_list_versions"(ARRAY(SELECT DISTINCT "customer_id" FROM "inserted_connections" ORDER BY 1));
-        RETURN NULL;
-      END $$`);
-    await queryRunner.query(`CREATE FUNCTION "connections_version_deleted"() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        PERFORM "bump_connection_list_versions"(ARRAY(SELECT DISTINCT "customer_id" FROM "deleted_connections" ORDER BY 1));
-        RETURN NULL;
-      END $$`);
+    // Connections inserted or deleted: the statement triggers that keep the counts move the version in
+    // the same write of the customer's row. A trigger of its own, writing that row a second time, cost
+    // each create about 150 µs of PostgreSQL CPU (bench, 10k: 1,093-1,138 against 950-955 µs).
+    await queryRunner.query(countsFunctions('"connections" = t."connections" + EXCLUDED."connections", "version" = t."version" + 1', '"connections" = t."connections" - d."n", "version" = t."version" + 1'));
+    // A shown column set.
     await queryRunner.query(`CREATE FUNCTION "connections_version_updated"() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         PERFORM "bump_connection_list_versions"(ARRAY[OLD."customer_id", NEW."customer_id"]);
         RETURN NULL;
       END $$`);
-    await queryRunner.query(`CREATE TRIGGER "connections_version_inserted" AFTER INSERT ON "connections" REFERENCING NEW TABLE AS "inserted_connections" FOR EACH STATEMENT EXECUTE FUNCTION "connections_version_inserted"()`);
-    await queryRunner.query(`CREATE TRIGGER "connections_version_deleted" AFTER DELETE ON "connections" REFERENCING OLD TABLE AS "deleted_connections" FOR EACH STATEMENT EXECUTE FUNCTION "connections_version_deleted"()`);
     // A column list rules out transition tables, hence a row trigger: a PATCH is one row.
     await queryRunner.query(`CREATE TRIGGER "connections_version_updated" AFTER UPDATE OF ${SHOWN_COLUMNS} ON "connections" FOR EACH ROW EXECUTE FUNCTION "connections_version_updated"()`);
 
@@ -65,10 +76,12 @@ export class ConnectionListVersions1796151646166 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const [table, event] of [['grants', 'updated'], ['grants', 'deleted'], ['grants', 'inserted'], ['connections', 'updated'], ['connections', 'deleted'], ['connections', 'inserted']]) {
+    for (const [table, event] of [['grants', 'updated'], ['grants', 'deleted'], ['grants', 'inserted'], ['connections', 'updated']]) {
       await queryRunner.query(`DROP TRIGGER "${table}_version_${event}" ON "${table}"`);
       await queryRunner.query(`DROP FUNCTION "${table}_version_${event}"()`);
     }
+    // As the migration AddConnectionCounts wrote them.
+    await queryRunner.query(countsFunctions('"connections" = t."connections" + EXCLUDED."connections"', '"connections" = t."connections" - d."n"'));
     await queryRunner.query(`DROP FUNCTION "bump_connection_list_versions"(uuid[])`);
     await queryRunner.query(`ALTER TABLE "customer_connection_counts" DROP COLUMN "version"`);
   }
