@@ -28,6 +28,8 @@ export class PageCache {
   get(key: string, version: string, now: number): string | undefined {
     const page = this.pages.get(key);
     if (page === undefined) return undefined;
+    // Another version: the list has changed since (or this request saw it before a write; then the
+    // page is only read anew). Versions are compared for equality only, newer or older alike.
     if (page.version !== version || now - page.keptAt >= this.maxAgeMs) {
       this.remove(key, page);
       return undefined;

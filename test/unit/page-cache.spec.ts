@@ -7,7 +7,8 @@ describe('PageCache', () => {
     expect(cache.get('a', '7', 5_999)).toBe('page a');
     expect(cache.get('b', '7', 5_000)).toBeUndefined();
     expect(cache.get('a', '8', 5_000)).toBeUndefined();
-    // A page asked for at another version is dropped: its version has moved on for good.
+    // A page asked for at another version is dropped: versions only move on (a request that saw an older
+    // one, racing a write, only costs a read anew).
     expect(cache.get('a', '7', 5_000)).toBeUndefined();
     cache.set('a', '7', 'page a', 5_000);
     expect(cache.get('a', '7', 6_000)).toBeUndefined();
