@@ -2,8 +2,9 @@ import { Column, Entity, JoinColumn, OneToOne, PrimaryColumn, type Relation } fr
 import { Customer } from '../customers/customer.entity';
 
 /**
- * How many connections each customer has, and the version of their list, kept by triggers on `connections` (see the migration
- * AddConnectionCounts), so that an unfiltered list answers `total` without counting 100,000 rows.
+ * How many connections each customer has, kept by triggers on `connections` (see the migration
+ * AddConnectionCounts), so that an unfiltered list answers `total` without counting 100,000 rows;
+ * and the version of the customer's list, for kept pages (migration ConnectionListVersions).
  */
 @Entity('customer_connection_counts')
 export class CustomerConnectionCount {
