@@ -13,15 +13,17 @@ import { PageCache } from './page-cache';
 const CONNECTION_JSON = `c.json_head || api_timestamp_json(c.last_used_at) || c.json_tail
        || COALESCE((SELECT l.grants FROM connection_grant_lists l WHERE l.connection_id = c.id), '[]') || '}'`;
 
-/** The total of an unfiltered list: the count kept by triggers, not a count of a large customer's rows on every page. */
-const KEPT_TOTAL = 'COALESCE((SELECT t.connections FROM customer_connection_counts t WHERE t.customer_id = $1), 0)';
+/** The total of an unfiltered list: the count kept by triggers (`t`, below), not a count of a large customer's rows on every page. */
+const KEPT_TOTAL = 'COALESCE(t.connections, 0)';
 
 /** The version of the customer's list (see `CustomerConnectionCount.version`); no row before its first connection. */
 const LIST_VERSION = { name: 'connection_list_version', text: 'SELECT t.version FROM customer_connection_counts t WHERE t.customer_id = $1' };
 
 /**
  * A whole `ConnectionListResponse` as JSON text, whether the customer exists and the version of the
- * list it shows (seen in the same snapshot): one statement, one round trip.
+ * list it shows (seen in the same snapshot): one statement, one round trip. The customer's row of
+ * `customer_connection_counts` (`t`, none before its first connection) is read once, for both the
+ * version and the kept total.
  */
 function pageStatement(where: string, total: string, paging: string) {
   // The page is found first, by the innermost select, and only its rows are read, however deep the offset.
@@ -29,7 +31,8 @@ function pageStatement(where: string, total: string, paging: string) {
   return `SELECT '{"connections":[' || COALESCE((SELECT string_agg(${CONNECTION_JSON}, ',' ORDER BY c.created_at, c.id) FROM (${page}) c), '')
                  || '],"total":' || ${total} || '}' AS body,
                  EXISTS (SELECT 1 FROM customers WHERE id = $1) AS customer_exists,
-                 (SELECT t.version FROM customer_connection_counts t WHERE t.customer_id = $1) AS version`;
+                 t.version
+            FROM (SELECT) AS one LEFT JOIN customer_connection_counts t ON t.customer_id = $1`;
 }
 
 /**
