@@ -91,6 +91,8 @@ export class LastUsedRecorder implements BeforeApplicationShutdown {
   /** Takes the rows now (so that what is due is decided on time) and writes them after the writes under way. */
   private write(take: (uses: PendingUses) => [string, number][]): Promise<void> {
     const batches = (Object.keys(this.pending) as UsageTable[]).map((table) => [table, take(this.pending[table])] as const);
+    // Most ticks of an idle service have nothing due: nothing to chain.
+    if (batches.every(([, entries]) => entries.length === 0)) return this.writing;
     this.writing = this.writing.then(async () => {
       for (const [table, entries] of batches) {
         for (let start = 0; start < entries.length; start += ROWS_PER_STATEMENT) await this.update(table, entries.slice(start, start + ROWS_PER_STATEMENT));
