@@ -9,15 +9,18 @@ import { DataSource } from 'typeorm';
 import { CredentialSealer, KeyRing } from '../src/crypto/credential-sealer';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { connectEmbeddedPostgres, findFreePort } from '../src/database/embedded-postgres';
-import { seedCustomers, type SeededInstance } from './seed';
+import { seedCustomers, type SeededInstance, type SeedShape } from './seed';
 
 /**
- * `npm run bench`: the service in production mode and the floor, on the same freshly seeded database,
- * driven by autocannon from this process. Env: DATABASE_URL (else the embedded PostgreSQL of
- * `.data/postgres`), BENCH_DURATION seconds per run (default 10), BENCH_CONNECTIONS (default 32),
- * BENCH_LARGE=0 to skip the 1,000,000-connection phase, BENCH_PROFILE=1 to write CPU profiles of the
- * service and the floor (`--cpu-prof`, into .data/profiles/), BENCH_SCENARIOS to run only some of
- * health, fetch, cpu, list and create, BENCH_SERVICE_NODE_FLAGS to start the service with other flags.
+ * `npm run bench`: two freshly seeded databases (`hydracore_bench` with 10,000 connections and
+ * `hydracore_bench_1m` with 1,000,000), each with its own service in production mode and floor,
+ * driven by autocannon from this process, the datasets in turn. Env:
+ * - DATABASE_URL (else the embedded PostgreSQL of `.data/postgres`);
+ * - BENCH_DURATION seconds per run (default 10), BENCH_CONNECTIONS (default 32);
+ * - BENCH_LARGE=0 to skip the 1,000,000-connection database;
+ * - BENCH_SCENARIOS to run only some of health, fetch, cpu, list and create;
+ * - BENCH_PROFILE=1 to write CPU profiles of the servers (`--cpu-prof`, into .data/profiles/);
+ * - BENCH_SERVICE_NODE_FLAGS to start the service and the floor with other Node flags.
  */
 const ROOT = resolve(__dirname, '..', '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -29,8 +32,17 @@ const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list
 /** The request rate of the CPU-per-request runs: well under what either server can take. */
 const FIXED_RATE = 500;
 const BENCH_DATABASE = 'hydracore_bench';
-/** The service runs with the flags of `npm start` / `npm run start:prod` (package.json); BENCH_SERVICE_NODE_FLAGS tries others. */
-const SERVICE_NODE_FLAGS = process.env.BENCH_SERVICE_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=8'];
+/**
+ * The service runs with the Node flags of `npm run start:prod` (read from package.json), and the floor
+ * with the same, so that their ratio is the framework's and the code's, not the flags'.
+ * BENCH_SERVICE_NODE_FLAGS tries others, on both.
+ */
+const SERVER_NODE_FLAGS = process.env.BENCH_SERVICE_NODE_FLAGS?.split(' ').filter(Boolean) ?? startFlags();
+
+function startFlags(): string[] {
+  const script: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts['start:prod'];
+  return script.split(' ').filter((word) => word.startsWith('--'));
+}
 
 interface Row {
   dataset: string;
@@ -49,17 +61,29 @@ interface Row {
   service_rss_mib: number | null;
 }
 
+/** One database and the servers on it: the service, the floor and the service that keeps no pages. */
+interface Dataset {
+  name: string;
+  instances: SeededInstance[];
+  service: Running;
+  floor: Running;
+  /** The same service keeping no pages (CONNECTION_PAGE_CACHE_MIB=0): what a page costs when it is read anew. */
+  uncached: Running;
+  /** A customer of its own, for the creates. */
+  writer: { customerId: string; apiKey: string };
+  /** The customer whose first page of 100 connections is listed. */
+  lister: { customerId: string; apiKey: string; label: string };
+}
+
 async function main(): Promise<void> {
   const embedded = process.env.DATABASE_URL ? undefined : await connectEmbeddedPostgres(join(ROOT, '.data', 'postgres'));
   const serverUrl = process.env.DATABASE_URL ?? embedded!.url;
-  const databaseUrl = await recreateDatabase(serverUrl);
   const masterKey = { id: 'bench', key: randomBytes(32) };
   const sealer = new CredentialSealer(new KeyRing(masterKey, []));
   const adminKey = randomBytes(32).toString('base64url');
   const env = {
     ...process.env,
     NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
     ENCRYPTION_KEY: masterKey.key.toString('base64'),
     ENCRYPTION_KEY_ID: masterKey.id,
     ENCRYPTION_PREVIOUS_KEYS: '',
@@ -67,47 +91,69 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'info',
   };
 
-  const migrations = new DataSource(dataSourceOptions(databaseUrl));
-  await migrations.initialize();
-  await migrations.runMigrations();
-  await migrations.destroy();
-
-  const pool = new Pool({ connectionString: databaseUrl, max: 4 });
+  const pools: Pool[] = [];
+  const running: Running[] = [];
   const rows: Row[] = [];
-  let service: Running | undefined;
-  let floor: Running | undefined;
-  let uncached: Running | undefined;
   try {
-    let started = Date.now();
-    const small = await seedCustomers(pool, sealer, { customers: 100, connectionsPerCustomer: 100, instancesPerCustomer: 10, grantsPerInstance: 5 }, 'small');
-    await settle(pool);
-    log(`seeded 10,000 connections, 1,000 instances, 5,000 grants in ${seconds(started)} s`);
-    const instances = [...small.instances];
-
-    service = await start('dist/src/main.js', env);
-    floor = await start('dist/bench/floor.js', env);
-    // The same service keeping no pages: what a list page costs when it is read anew (a busy customer's).
-    uncached = await start('dist/src/main.js', { ...env, CONNECTION_PAGE_CACHE_MIB: '0' });
-    const writer = await createWriterCustomer(service.url, adminKey);
-    const smallCustomer = { customerId: small.customerIds[0], apiKey: await createApiKey(service.url, adminKey, small.customerIds[0]) };
-    rows.push(...(await measure('10k connections', instances, service, floor, uncached, writer, { ...smallCustomer, label: 'list page of 100' })));
-
+    // Every database is seeded before any is settled, and the smallest is settled last, so that
+    // seeding the million does not push the 10k database out of shared buffers before it is measured.
+    const seed = async (name: string, database: string, shapes: [SeedShape, string][], listed: string) => {
+      const databaseUrl = await recreateDatabase(serverUrl, database);
+      const migrations = new DataSource(dataSourceOptions(databaseUrl));
+      await migrations.initialize();
+      await migrations.runMigrations();
+      await migrations.destroy();
+      const pool = new Pool({ connectionString: databaseUrl, max: 4 });
+      pools.push(pool);
+      const started = Date.now();
+      const seeded = [];
+      for (const [shape, label] of shapes) seeded.push(await seedCustomers(pool, sealer, shape, label));
+      const [{ connections, instances, grants }] = (
+        await pool.query('SELECT (SELECT count(*) FROM connections)::int AS connections, (SELECT count(*) FROM instances)::int AS instances, (SELECT count(*) FROM grants)::int AS grants')
+      ).rows;
+      log(`${name}: seeded ${connections.toLocaleString('en')} connections, ${instances.toLocaleString('en')} instances, ${grants.toLocaleString('en')} grants in ${seconds(started)} s`);
+      return { name, databaseUrl, pool, seeded, listed };
+    };
+    const seededDatabases = [
+      await seed('10k connections', BENCH_DATABASE, [[{ customers: 100, connectionsPerCustomer: 100, instancesPerCustomer: 10, grantsPerInstance: 5 }, 'small']], 'list page of 100'),
+    ];
     if (LARGE) {
-      started = Date.now();
-      const big = await seedCustomers(pool, sealer, { customers: 1, connectionsPerCustomer: 100_000, instancesPerCustomer: 10, grantsPerInstance: 5 }, 'big');
-      const rest = await seedCustomers(pool, sealer, { customers: 8_900, connectionsPerCustomer: 100, instancesPerCustomer: 10, grantsPerInstance: 5 }, 'large');
-      instances.push(...big.instances, ...rest.instances);
-      await settle(pool);
-      const [{ count }] = (await pool.query('SELECT count(*)::int AS count FROM connections')).rows;
-      log(`seeded up to ${count.toLocaleString('en')} connections (one customer with 100,000) in ${seconds(started)} s`);
-      const bigCustomerKey = await createApiKey(service.url, adminKey, big.customerIds[0]);
-      rows.push(...(await measure('1M connections', instances, service, floor, uncached, writer, { customerId: big.customerIds[0], apiKey: bigCustomerKey, label: 'list page of 100 (100k)' })));
+      seededDatabases.push(
+        await seed(
+          '1M connections',
+          `${BENCH_DATABASE}_1m`,
+          [
+            [{ customers: 1, connectionsPerCustomer: 100_000, instancesPerCustomer: 10, grantsPerInstance: 5 }, 'big'],
+            [{ customers: 9_000, connectionsPerCustomer: 100, instancesPerCustomer: 10, grantsPerInstance: 5 }, 'large'],
+          ],
+          'list page of 100 (100k)',
+        ),
+      );
     }
+    for (const { pool } of [...seededDatabases].reverse()) await settle(pool);
+
+    const datasets: Dataset[] = [];
+    for (const { name, databaseUrl, seeded, listed } of seededDatabases) {
+      const start = async (script: string, extra: NodeJS.ProcessEnv = {}) => {
+        const server = await startServer(script, { ...env, DATABASE_URL: databaseUrl, ...extra });
+        running.push(server);
+        return server;
+      };
+      const service = await start('dist/src/main.js');
+      datasets.push({
+        name,
+        instances: seeded.flatMap((result) => result.instances),
+        service,
+        floor: await start('dist/bench/floor.js'),
+        uncached: await start('dist/src/main.js', { CONNECTION_PAGE_CACHE_MIB: '0' }),
+        writer: await createWriterCustomer(service.url, adminKey),
+        lister: { customerId: seeded[0].customerIds[0], apiKey: await createApiKey(service.url, adminKey, seeded[0].customerIds[0]), label: listed },
+      });
+    }
+    rows.push(...(await measure(datasets)));
   } finally {
-    service?.process.kill('SIGTERM');
-    floor?.process.kill('SIGTERM');
-    uncached?.process.kill('SIGTERM');
-    await pool.end();
+    for (const server of running) server.process.kill('SIGTERM');
+    await Promise.all(pools.map((pool) => pool.end()));
     await embedded?.stop();
   }
   report(rows);
@@ -136,10 +182,10 @@ interface Running {
   url: string;
 }
 
-async function start(script: string, env: NodeJS.ProcessEnv): Promise<Running> {
+async function startServer(script: string, env: NodeJS.ProcessEnv): Promise<Running> {
   const port = await findFreePort();
   const isService = script.includes('main');
-  const execArgv = [...(isService ? SERVICE_NODE_FLAGS : []), ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.data', 'profiles')}`, `--cpu-prof-name=${isService ? 'service' : 'floor'}-${Date.now()}.cpuprofile`] : [])];
+  const execArgv = [...SERVER_NODE_FLAGS, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.data', 'profiles')}`, `--cpu-prof-name=${isService ? 'service' : 'floor'}-${Date.now()}.cpuprofile`] : [])];
   const child = fork(join(ROOT, script), { cwd: ROOT, env: { ...env, PORT: String(port) }, execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const url = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
@@ -154,35 +200,21 @@ async function start(script: string, env: NodeJS.ProcessEnv): Promise<Running> {
   throw new Error(`${script} did not start`);
 }
 
-async function measure(
-  dataset: string,
-  instances: SeededInstance[],
-  service: Running,
-  floor: Running,
-  /** The service started with CONNECTION_PAGE_CACHE_MIB=0. */
-  uncached: Running,
-  writer: { customerId: string; apiKey: string },
-  /** The customer whose first page of 100 connections is listed. */
-  lister: { customerId: string; apiKey: string; label: string },
-): Promise<Row[]> {
+/**
+ * The scenarios, each on every dataset in turn. The fetch alternates floor and service, and the
+ * datasets, twice: drift on a noisy machine then falls on both servers and both sizes alike, and
+ * the 1M/10k ratio compares runs minutes apart at most, not a phase before the million's seeding
+ * with one after it.
+ */
+async function measure(datasets: Dataset[]): Promise<Row[]> {
   const rows: Row[] = [];
-  const fetches: autocannon.Request[] = [
-    {
-      method: 'GET',
-      setupRequest: (request: autocannon.Request) => {
-        const instance = instances[Math.floor(Math.random() * instances.length)];
-        const provider = instance.providers[Math.floor(Math.random() * instance.providers.length)];
-        return { ...request, path: `/internal/v1/instances/${instance.id}/connections?provider=${provider}&capability=read`, headers: { authorization: `Bearer ${instance.proxyKey}` } };
-      },
-    },
-  ];
-  const run = async (scenario: string, target: Running, requests: autocannon.Request[], watchRss: boolean) => {
+  const run = async (dataset: Dataset, scenario: string, target: Running, requests: autocannon.Request[], watchRss: boolean) => {
     await load(target.url, requests, Math.min(3, DURATION), CONNECTIONS); // warm-up: JIT, plans, pools
-    const rss = watchRss ? watchMemory(service.process.pid!) : undefined;
+    const rss = watchRss ? watchMemory(target.process.pid!) : undefined;
     const cpu = cpuMeter(target.process.pid!);
     const result = await load(target.url, requests, DURATION, CONNECTIONS);
     const row: Row = {
-      dataset,
+      dataset: dataset.name,
       scenario,
       requests_per_s: Math.round(result.requests.average),
       ...cpu.perRequest(result.requests.total),
@@ -192,41 +224,61 @@ async function measure(
       non_2xx: result.non2xx,
       service_rss_mib: rss ? rss.stop() : null,
     };
-    log(`${dataset.padEnd(16)} ${scenario.padEnd(30)} ${String(row.requests_per_s).padStart(7)} req/s  p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms  errors ${row.errors}  non-2xx ${row.non_2xx}  CPU µs/req: server ${row.cpu_us_per_request}, PostgreSQL ${row.postgres_cpu_us_per_request}, autocannon ${row.driver_cpu_us_per_request}`);
+    log(`${row.dataset.padEnd(16)} ${scenario.padEnd(30)} ${String(row.requests_per_s).padStart(7)} req/s  p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms  errors ${row.errors}  non-2xx ${row.non_2xx}  CPU µs/req: server ${row.cpu_us_per_request}, PostgreSQL ${row.postgres_cpu_us_per_request}, autocannon ${row.driver_cpu_us_per_request}`);
     rows.push(row);
   };
 
-  if (SCENARIOS.has('health')) await run('health/live (baseline)', service, [{ method: 'GET', path: '/health/live' }], false);
-  // Alternate floor and service, twice, so that drift on a noisy machine falls on both alike.
+  if (SCENARIOS.has('health')) for (const dataset of datasets) await run(dataset, 'health/live (baseline)', dataset.service, [{ method: 'GET', path: '/health/live' }], false);
   for (const round of SCENARIOS.has('fetch') ? [1, 2] : []) {
-    await run(`floor fetch #${round}`, floor, fetches, false);
-    await run(`service fetch #${round}`, service, fetches, true);
+    for (const dataset of datasets) {
+      await run(dataset, `floor fetch #${round}`, dataset.floor, fetchRequests(dataset.instances), false);
+      await run(dataset, `service fetch #${round}`, dataset.service, fetchRequests(dataset.instances), true);
+    }
   }
-  for (const [scenario, target] of SCENARIOS.has('cpu') ? ([['floor fetch CPU at fixed rate', floor], ['service fetch CPU at fixed rate', service]] as const) : []) {
-    const meter = cpuMeter(target.process.pid!);
-    const result = await load(target.url, fetches, DURATION, 8, FIXED_RATE);
-    const { cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu } = meter.perRequest(result.requests.total);
-    log(`${dataset.padEnd(16)} ${scenario.padEnd(30)} ${FIXED_RATE} req/s offered: ${cpu} µs of server CPU and ${postgresCpu} µs of PostgreSQL CPU per request`);
-    // Latencies of a paced run say how autocannon paces, not how the server answers: left out.
-    rows.push({ dataset, scenario, cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu, requests_per_s: Math.round(result.requests.average), p50_ms: null, p99_ms: null, errors: result.errors + result.timeouts, non_2xx: result.non2xx, service_rss_mib: null });
+  for (const dataset of SCENARIOS.has('cpu') ? datasets : []) {
+    for (const [scenario, target] of [['floor fetch CPU at fixed rate', dataset.floor], ['service fetch CPU at fixed rate', dataset.service]] as const) {
+      const meter = cpuMeter(target.process.pid!);
+      const result = await load(target.url, fetchRequests(dataset.instances), DURATION, 8, FIXED_RATE);
+      const { cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu } = meter.perRequest(result.requests.total);
+      log(`${dataset.name.padEnd(16)} ${scenario.padEnd(30)} ${FIXED_RATE} req/s offered: ${cpu} µs of server CPU and ${postgresCpu} µs of PostgreSQL CPU per request`);
+      // Latencies of a paced run say how autocannon paces, not how the server answers: left out.
+      rows.push({ dataset: dataset.name, scenario, cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu, requests_per_s: Math.round(result.requests.average), p50_ms: null, p99_ms: null, errors: result.errors + result.timeouts, non_2xx: result.non2xx, service_rss_mib: null });
+    }
   }
-  if (SCENARIOS.has('list')) {
-    const page = [{ method: 'GET' as const, path: `/v1/customers/${lister.customerId}/connections?limit=100`, headers: { 'x-api-key': lister.apiKey } }];
-    await run(lister.label, service, page, false);
-    await run(`${lister.label}, read anew`, uncached, page, false);
+  for (const dataset of SCENARIOS.has('list') ? datasets : []) {
+    const { customerId, apiKey, label } = dataset.lister;
+    const page = [{ method: 'GET' as const, path: `/v1/customers/${customerId}/connections?limit=100`, headers: { 'x-api-key': apiKey } }];
+    await run(dataset, label, dataset.service, page, false);
+    await run(dataset, `${label}, read anew`, dataset.uncached, page, false);
   }
-  if (SCENARIOS.has('create')) await run('create connection', service, [
-    {
-      method: 'POST',
-      path: `/v1/customers/${writer.customerId}/connections`,
-      headers: { 'x-api-key': writer.apiKey, 'content-type': 'application/json' },
-      setupRequest: (request: autocannon.Request) => ({
-        ...request,
-        body: JSON.stringify({ provider: 'bench', name: randomUUID(), credentials: { access_token: randomUUID(), expires_in: 3600 } }),
-      }),
-    },
-  ], false);
+  for (const dataset of SCENARIOS.has('create') ? datasets : []) {
+    await run(dataset, 'create connection', dataset.service, [
+      {
+        method: 'POST',
+        path: `/v1/customers/${dataset.writer.customerId}/connections`,
+        headers: { 'x-api-key': dataset.writer.apiKey, 'content-type': 'application/json' },
+        setupRequest: (request: autocannon.Request) => ({
+          ...request,
+          body: JSON.stringify({ provider: 'bench', name: randomUUID(), credentials: { access_token: randomUUID(), expires_in: 3600 } }),
+        }),
+      },
+    ], false);
+  }
   return rows;
+}
+
+/** The fetch as a runtime does it: a random instance, one of its granted providers, a capability. */
+function fetchRequests(instances: SeededInstance[]): autocannon.Request[] {
+  return [
+    {
+      method: 'GET',
+      setupRequest: (request: autocannon.Request) => {
+        const instance = instances[Math.floor(Math.random() * instances.length)];
+        const provider = instance.providers[Math.floor(Math.random() * instance.providers.length)];
+        return { ...request, path: `/internal/v1/instances/${instance.id}/connections?provider=${provider}&capability=read`, headers: { authorization: `Bearer ${instance.proxyKey}` } };
+      },
+    },
+  ];
 }
 
 function load(url: string, requests: autocannon.Request[], duration: number, connections: number, overallRate?: number): Promise<autocannon.Result> {
@@ -306,27 +358,32 @@ async function createApiKey(url: string, adminKey: string, customerId: string): 
   return ((await response.json()) as { key: string }).key;
 }
 
-async function recreateDatabase(serverUrl: string): Promise<string> {
+async function recreateDatabase(serverUrl: string, database: string): Promise<string> {
   const client = new Client({ connectionString: serverUrl });
   await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
-  await client.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+  await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await client.query(`CREATE DATABASE ${database}`);
   await client.end();
   const url = new URL(serverUrl);
-  url.pathname = `/${BENCH_DATABASE}`;
+  url.pathname = `/${database}`;
   return url.toString();
 }
 
 function report(rows: Row[]): void {
-  const fetchRatio = (dataset: string) => {
-    const mean = (prefix: string) => {
-      const matching = rows.filter((row) => row.dataset === dataset && row.scenario.startsWith(`${prefix} #`));
-      return matching.reduce((sum, row) => sum + row.requests_per_s, 0) / Math.max(matching.length, 1);
-    };
-    return { service: Math.round(mean('service fetch')), floor: Math.round(mean('floor fetch')), ratio: Number((mean('service fetch') / mean('floor fetch')).toFixed(2)) };
+  const meanRate = (dataset: string, prefix: string) => {
+    const matching = rows.filter((row) => row.dataset === dataset && row.scenario.startsWith(`${prefix} #`));
+    return matching.reduce((sum, row) => sum + row.requests_per_s, 0) / Math.max(matching.length, 1);
   };
   const datasets = [...new Set(rows.map((row) => row.dataset))];
-  const summary = Object.fromEntries(datasets.map((dataset) => [dataset, fetchRatio(dataset)]));
+  const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
+  // The service's fetch against the floor's, and against its own on the first (smallest) dataset.
+  const summary = Object.fromEntries(
+    datasets.map((dataset) => {
+      const service = meanRate(dataset, 'service fetch');
+      const floor = meanRate(dataset, 'floor fetch');
+      return [dataset, { service: Math.round(service), floor: Math.round(floor), ratio: ratio(service, floor), service_vs_first: ratio(service, meanRate(datasets[0], 'service fetch')) }];
+    }),
+  );
   console.log('');
   console.table(rows);
   console.table(summary);
