@@ -14,9 +14,9 @@ const FETCH = {
   name: 'floor_fetch',
   text: `SELECT c.id, c.customer_id, c.credentials_ciphertext, c.credentials_nonce, c.wrapped_data_key, c.key_id, g.capabilities
            FROM instances i
-           JOIN grants g ON g.instance_id = i.id
+           JOIN grants g ON g.instance_id = i.id AND g.provider = $3
            JOIN connections c ON c.id = g.connection_id AND c.customer_id = i.customer_id
-          WHERE i.id = $1 AND i.proxy_key_hash = $2 AND c.provider = $3
+          WHERE i.id = $1 AND i.proxy_key_hash = $2
           LIMIT 2`,
 };
 

@@ -4,7 +4,7 @@ import { Instance } from '../instances/instance.entity';
 
 @Entity('grants')
 @Index('UQ_grants_connection_instance', ['connectionId', 'instanceId'], { unique: true })
-@Index('IDX_grants_instance', ['instanceId'])
+@Index('IDX_grants_instance_provider', ['instanceId', 'provider'])
 export class Grant {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -22,6 +22,13 @@ export class Grant {
   @ManyToOne(() => Instance, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'instance_id', foreignKeyConstraintName: 'FK_grants_instance' })
   instance?: Relation<Instance>;
+
+  /**
+   * The granted connection's provider, which the runtime fetch looks grants up by. PostgreSQL copies it
+   * from the connection on insert (migration GrantsProvider): never written from here.
+   */
+  @Column({ type: 'varchar', length: 50, insert: false, update: false })
+  provider: string;
 
   @Column({ type: 'jsonb' })
   capabilities: string[];
