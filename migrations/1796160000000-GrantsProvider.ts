@@ -16,6 +16,8 @@ export class GrantsProvider1796160000000 implements MigrationInterface {
   name = 'GrantsProvider1796160000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
+    // It rewrites every grant: no statement timeout for this migration's transaction (the service's is 10 s).
+    await queryRunner.query(`SET LOCAL statement_timeout = 0`);
     await queryRunner.query(`ALTER TABLE "grants" ADD "provider" character varying(50)`);
     // The grants' own triggers keep the grant lists and the list versions; a provider is in neither.
     await queryRunner.query(`ALTER TABLE "grants" DISABLE TRIGGER USER`);

@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MIGRATIONS } from '../../migrations';
 import { ConnectionJson1796151206399 } from '../../migrations/1796151206399-ConnectionJson';
+import { DataSource } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { pendingSchemaChanges } from '../../src/database/schema-diff';
 import { createConnection, createCustomer, createInstance, grantConnection } from '../support/factories';
@@ -53,6 +55,38 @@ describe('Migrations', () => {
     for (let i = 0; i < later; i++) await t.db.undoLastMigration({ transaction: 'each' });
     await t.db.runMigrations({ transaction: 'each' });
     expect((await t.http().get(path).set(customer.headers).expect(200)).text).toBe(before);
+  });
+
+  it('give GrantsProvider all the time it needs on a database with many grants, past the statement timeout', async () => {
+    // 40,000 grants (200 connections × 200 instances), written straight to the database.
+    const [{ id: customerId }] = await t.db.query(`INSERT INTO customers (id, name) VALUES (gen_random_uuid(), 'many grants') RETURNING id`);
+    await t.db.query(
+      `INSERT INTO connections (id, customer_id, provider, name, auth_type, scopes, credentials_ciphertext, credentials_nonce, wrapped_data_key, key_id)
+       SELECT gen_random_uuid(), $1, 'p' || (k % 20), 'n' || k, 'oauth2', '[]', '\\x00', '\\x00', '\\x00', 'k' FROM generate_series(1, 200) AS k`,
+      [customerId],
+    );
+    await t.db.query(`INSERT INTO instances (id, customer_id, name, proxy_key_hash) SELECT gen_random_uuid(), $1::uuid, 'i' || j, sha256(convert_to($1::text || j, 'UTF8')) FROM generate_series(1, 200) AS j`, [customerId]);
+    await t.db.query(
+      `INSERT INTO grants (connection_id, instance_id, capabilities) SELECT c.id, i.id, '[]' FROM connections c JOIN instances i ON i.customer_id = c.customer_id WHERE c.customer_id = $1`,
+      [customerId],
+    );
+    // The same database, with a statement timeout that the migration's rewrite of the grants exceeds.
+    const options = t.db.options as PostgresDataSourceOptions;
+    const hurried = new DataSource({ ...options, extra: { ...options.extra, statement_timeout: 100 } } as PostgresDataSourceOptions);
+    await hurried.initialize();
+    try {
+      await hurried.undoLastMigration({ transaction: 'each' });
+      expect((await hurried.runMigrations({ transaction: 'each' })).map((migration) => migration.name)).toEqual(['GrantsProvider1796160000000']);
+    } finally {
+      await hurried.destroy();
+    }
+    const [{ wrong }] = await t.db.query(
+      `SELECT count(*)::int AS wrong FROM grants g JOIN connections c ON c.id = g.connection_id WHERE c.customer_id = $1 AND g.provider IS DISTINCT FROM c.provider`,
+      [customerId],
+    );
+    expect(wrong).toBe(0);
+    const [{ kept }] = await t.db.query(`SELECT count(*)::int AS kept FROM grants g JOIN instances i ON i.id = g.instance_id WHERE i.customer_id = $1`, [customerId]);
+    expect(kept).toBe(40_000);
   });
 
   // Last: it takes the schema down and up again on this file's own database.
