@@ -19,12 +19,13 @@ export class GrantsProvider1796160000000 implements MigrationInterface {
     // It rewrites every grant: no statement timeout for this migration's transaction (the service's is 10 s).
     await queryRunner.query(`SET LOCAL statement_timeout = 0`);
     await queryRunner.query(`ALTER TABLE "grants" ADD "provider" character varying(50)`);
+    // Dropped first: one index fewer for the rewrite below to write into.
+    await queryRunner.query(`DROP INDEX "public"."IDX_grants_instance"`);
     // The grants' own triggers keep the grant lists and the list versions; a provider is in neither.
     await queryRunner.query(`ALTER TABLE "grants" DISABLE TRIGGER USER`);
     await queryRunner.query(`UPDATE "grants" AS g SET "provider" = c."provider" FROM "connections" AS c WHERE c."id" = g."connection_id"`);
     await queryRunner.query(`ALTER TABLE "grants" ENABLE TRIGGER USER`);
     await queryRunner.query(`ALTER TABLE "grants" ALTER COLUMN "provider" SET NOT NULL`);
-    await queryRunner.query(`DROP INDEX "public"."IDX_grants_instance"`);
     await queryRunner.query(`CREATE INDEX "IDX_grants_instance_provider" ON "grants" ("instance_id", "provider")`);
 
     await queryRunner.query(`CREATE FUNCTION "grants_provider"() RETURNS trigger LANGUAGE plpgsql AS $$
