@@ -64,7 +64,8 @@ interface Row {
 /** One database and the servers on it: the service, the floor and the service that keeps no pages. */
 interface Dataset {
   name: string;
-  instances: SeededInstance[];
+  /** The fetch of a random seeded instance (see `fetchRequests`). */
+  fetches: autocannon.Request[];
   service: Running;
   floor: Running;
   /** The same service keeping no pages (CONNECTION_PAGE_CACHE_MIB=0): what a page costs when it is read anew. */
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
       const service = await start('dist/src/main.js');
       datasets.push({
         name,
-        instances: seeded.flatMap((result) => result.instances),
+        fetches: fetchRequests(seeded.flatMap((result) => result.instances)),
         service,
         floor: await start('dist/bench/floor.js'),
         uncached: await start('dist/src/main.js', { CONNECTION_PAGE_CACHE_MIB: '0' }),
@@ -231,14 +232,14 @@ async function measure(datasets: Dataset[]): Promise<Row[]> {
   if (SCENARIOS.has('health')) for (const dataset of datasets) await run(dataset, 'health/live (baseline)', dataset.service, [{ method: 'GET', path: '/health/live' }], false);
   for (const round of SCENARIOS.has('fetch') ? [1, 2] : []) {
     for (const dataset of datasets) {
-      await run(dataset, `floor fetch #${round}`, dataset.floor, fetchRequests(dataset.instances), false);
-      await run(dataset, `service fetch #${round}`, dataset.service, fetchRequests(dataset.instances), true);
+      await run(dataset, `floor fetch #${round}`, dataset.floor, dataset.fetches, false);
+      await run(dataset, `service fetch #${round}`, dataset.service, dataset.fetches, true);
     }
   }
   for (const dataset of SCENARIOS.has('cpu') ? datasets : []) {
     for (const [scenario, target] of [['floor fetch CPU at fixed rate', dataset.floor], ['service fetch CPU at fixed rate', dataset.service]] as const) {
       const meter = cpuMeter(target.process.pid!);
-      const result = await load(target.url, fetchRequests(dataset.instances), DURATION, 8, FIXED_RATE);
+      const result = await load(target.url, dataset.fetches, DURATION, 8, FIXED_RATE);
       const { cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu } = meter.perRequest(result.requests.total);
       log(`${dataset.name.padEnd(16)} ${scenario.padEnd(30)} ${FIXED_RATE} req/s offered: ${cpu} µs of server CPU and ${postgresCpu} µs of PostgreSQL CPU per request`);
       // Latencies of a paced run say how autocannon paces, not how the server answers: left out.
