@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import { Client } from 'pg';
 import { hashSecretKey } from '../src/auth/secret-keys';
 import { CredentialSealer, KeyRing } from '../src/crypto/credential-sealer';
+import { TurnWrites } from '../src/database/pipelined-statements';
 
 /**
  * The floor: the runtime fetch with the least work Node and PostgreSQL allow — a bare node:http
@@ -22,6 +23,7 @@ const FETCH = {
 
 const env = process.env;
 const clients = [0, 1].map(() => new Client({ connectionString: env.DATABASE_URL, pipeline: true }));
+const writes = new TurnWrites();
 let next = 0;
 const sealer = new CredentialSealer(new KeyRing({ id: env.ENCRYPTION_KEY_ID!, key: Buffer.from(env.ENCRYPTION_KEY!, 'base64') }, []));
 
@@ -34,7 +36,9 @@ const server = createServer(async (request, response) => {
   const instanceId = url.pathname.split('/')[4];
   const key = (request.headers.authorization ?? '').slice('Bearer '.length);
   try {
-    const { rows } = await clients[next++ % clients.length].query({ ...FETCH, values: [instanceId, hashSecretKey(key), url.searchParams.get('provider')] });
+    const client = clients[next++ % clients.length];
+    writes.hold(client);
+    const { rows } = await client.query({ ...FETCH, values: [instanceId, hashSecretKey(key), url.searchParams.get('provider')] });
     if (rows.length !== 1) {
       response.writeHead(rows.length === 0 ? 404 : 409).end();
       return;
