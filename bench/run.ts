@@ -5,10 +5,9 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { Client, Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { CredentialSealer, KeyRing } from '../src/crypto/credential-sealer';
-import { dataSourceOptions } from '../src/database/data-source-options';
 import { connectEmbeddedPostgres, findFreePort } from '../src/database/embedded-postgres';
+import { runPendingMigrations } from '../src/database/migrate';
 import { seedCustomers, type SeededInstance, type SeedShape } from './seed';
 
 /**
@@ -100,10 +99,7 @@ async function main(): Promise<void> {
     // seeding the million does not push the 10k database out of shared buffers before it is measured.
     const seed = async (name: string, database: string, shapes: [SeedShape, string][], listed: string) => {
       const databaseUrl = await recreateDatabase(serverUrl, database);
-      const migrations = new DataSource(dataSourceOptions(databaseUrl));
-      await migrations.initialize();
-      await migrations.runMigrations();
-      await migrations.destroy();
+      await runPendingMigrations(databaseUrl);
       const pool = new Pool({ connectionString: databaseUrl, max: 4 });
       pools.push(pool);
       const started = Date.now();

@@ -20,8 +20,6 @@ export class ConnectionJson1796151206399 implements MigrationInterface {
   name = 'ConnectionJson1796151206399';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    // It rewrites every connection: no statement timeout for this migration's transaction (the service's is 10 s).
-    await queryRunner.query(`SET LOCAL statement_timeout = 0`);
     await queryRunner.query(`CREATE TABLE "connection_grant_lists" ("connection_id" uuid NOT NULL, "grants" text NOT NULL, CONSTRAINT "PK_2a7300f5c8c553e08a03b78495b" PRIMARY KEY ("connection_id"))`);
     await queryRunner.query(`ALTER TABLE "connections" ADD "json_head" text`);
     await queryRunner.query(`ALTER TABLE "connections" ADD "json_tail" text`);

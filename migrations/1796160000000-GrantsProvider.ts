@@ -16,8 +16,6 @@ export class GrantsProvider1796160000000 implements MigrationInterface {
   name = 'GrantsProvider1796160000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    // It rewrites every grant: no statement timeout for this migration's transaction (the service's is 10 s).
-    await queryRunner.query(`SET LOCAL statement_timeout = 0`);
     await queryRunner.query(`ALTER TABLE "grants" ADD "provider" character varying(50)`);
     // Dropped first: one index fewer for the rewrite below to write into.
     await queryRunner.query(`DROP INDEX "public"."IDX_grants_instance"`);

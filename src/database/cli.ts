@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DATA_DIR, loadConfig } from '../config/app-config';
-import { dataSourceOptions } from './data-source-options';
 import { connectEmbeddedPostgres } from './embedded-postgres';
+import { migrationDataSourceOptions } from './migrate';
 import { pendingSchemaChanges } from './schema-diff';
 
 const MIGRATIONS_DIR = resolve(process.cwd(), 'migrations');
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
 }
 
 async function withDataSource(url: string, work: (dataSource: DataSource) => Promise<void>): Promise<void> {
-  const dataSource = new DataSource(dataSourceOptions(url));
+  const dataSource = new DataSource(migrationDataSourceOptions(url));
   await dataSource.initialize();
   try {
     await work(dataSource);

@@ -1,11 +1,17 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { LastUsedRecorder } from './last-used-recorder';
+import { runPendingMigrations } from './migrate';
 import { PipelinedStatements } from './pipelined-statements';
 import { PreparedStatements } from './prepared-statements';
 
-/** The TypeORM data source on `url`; pending migrations are applied when the service starts. */
+/**
+ * The TypeORM data source on `url`. Pending migrations are applied first, when the service starts, on
+ * a connection of their own without the service's statement timeout (`runPendingMigrations`); both
+ * are retried while the database is not reachable yet.
+ */
 @Global()
 @Module({})
 export class DatabaseModule {
@@ -13,12 +19,12 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       imports: [
-        TypeOrmModule.forRoot({
-          ...dataSourceOptions(url),
-          migrationsRun: true,
-          migrationsTransactionMode: 'each',
-          retryAttempts: 10,
-          retryDelay: 2_000,
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...dataSourceOptions(url), retryAttempts: 10, retryDelay: 2_000 }),
+          dataSourceFactory: async (options) => {
+            await runPendingMigrations(url);
+            return new DataSource(options!);
+          },
         }),
       ],
       providers: [PreparedStatements, PipelinedStatements, LastUsedRecorder],

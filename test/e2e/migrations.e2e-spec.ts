@@ -5,6 +5,7 @@ import { ConnectionJson1796151206399 } from '../../migrations/1796151206399-Conn
 import { DataSource } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { dataSourceOptions } from '../../src/database/data-source-options';
+import { migrationDataSourceOptions, runPendingMigrations } from '../../src/database/migrate';
 import { pendingSchemaChanges } from '../../src/database/schema-diff';
 import { createConnection, createCustomer, createInstance, grantConnection } from '../support/factories';
 import { TestApp } from '../support/test-app';
@@ -27,6 +28,14 @@ describe('Migrations', () => {
     expect(await t.db.showMigrations()).toBe(false);
     const applied: { name: string }[] = await t.db.query('SELECT name FROM migrations ORDER BY timestamp');
     expect(applied.map((row) => row.name)).toEqual(t.db.migrations.map((migration) => migration.name));
+  });
+
+  it('that are pending are applied when the service starts', async () => {
+    await t.db.undoLastMigration({ transaction: 'each' });
+    expect(await t.db.showMigrations()).toBe(true);
+    await t.restart();
+    expect(await t.db.showMigrations()).toBe(false);
+    await t.http().get('/health/ready').expect(200);
   });
 
   it('are the only source of the schema: synchronize is off everywhere', () => {
@@ -57,7 +66,7 @@ describe('Migrations', () => {
     expect((await t.http().get(path).set(customer.headers).expect(200)).text).toBe(before);
   });
 
-  it('give GrantsProvider all the time it needs on a database with many grants, past the statement timeout', async () => {
+  it('run on a connection of their own with no statement timeout, whatever the database\'s default', async () => {
     // 40,000 grants (200 connections × 200 instances), written straight to the database.
     const [{ id: customerId }] = await t.db.query(`INSERT INTO customers (id, name) VALUES (gen_random_uuid(), 'many grants') RETURNING id`);
     await t.db.query(
@@ -70,15 +79,27 @@ describe('Migrations', () => {
       `INSERT INTO grants (connection_id, instance_id, capabilities) SELECT c.id, i.id, '[]' FROM connections c JOIN instances i ON i.customer_id = c.customer_id WHERE c.customer_id = $1`,
       [customerId],
     );
-    // The same database, with a statement timeout that the migration's rewrite of the grants exceeds.
-    const options = t.db.options as PostgresDataSourceOptions;
-    const hurried = new DataSource({ ...options, extra: { ...options.extra, statement_timeout: 100 } } as PostgresDataSourceOptions);
-    await hurried.initialize();
+    await t.db.undoLastMigration({ transaction: 'each' });
+    // A database whose default timeout GrantsProvider's rewrite of the grants exceeds.
+    const url = (t.db.options as PostgresDataSourceOptions).url!;
+    const database = new URL(url).pathname.slice(1);
+    await t.db.query(`ALTER DATABASE "${database}" SET statement_timeout = '100ms'`);
     try {
-      await hurried.undoLastMigration({ transaction: 'each' });
-      expect((await hurried.runMigrations({ transaction: 'each' })).map((migration) => migration.name)).toEqual(['GrantsProvider1796160000000']);
+      const { statement_timeout: _, ...settings } = (t.db.options as PostgresDataSourceOptions).extra;
+      const plain = new DataSource({ ...t.db.options, extra: settings } as PostgresDataSourceOptions);
+      await plain.initialize();
+      try {
+        await expect(plain.runMigrations({ transaction: 'each' })).rejects.toThrow(/statement timeout/);
+      } finally {
+        await plain.destroy();
+      }
+      const own = new DataSource(migrationDataSourceOptions(url));
+      await own.initialize();
+      expect(await own.query('SHOW statement_timeout')).toEqual([{ statement_timeout: '0' }]);
+      await own.destroy();
+      expect((await runPendingMigrations(url)).map((migration) => migration.name)).toEqual(['GrantsProvider1796160000000']);
     } finally {
-      await hurried.destroy();
+      await t.db.query(`ALTER DATABASE "${database}" RESET statement_timeout`);
     }
     const [{ wrong }] = await t.db.query(
       `SELECT count(*)::int AS wrong FROM grants g JOIN connections c ON c.id = g.connection_id WHERE c.customer_id = $1 AND g.provider IS DISTINCT FROM c.provider`,

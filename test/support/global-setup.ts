@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { runPendingMigrations } from '../../src/database/migrate';
 import { TEMPLATE_DATABASE, databaseUrl } from './database';
 
 /**
@@ -28,8 +27,5 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await admin.end();
   }
-  const template = new DataSource(dataSourceOptions(databaseUrl(serverUrl, TEMPLATE_DATABASE)));
-  await template.initialize();
-  await template.runMigrations({ transaction: 'each' });
-  await template.destroy();
+  await runPendingMigrations(databaseUrl(serverUrl, TEMPLATE_DATABASE));
 }
