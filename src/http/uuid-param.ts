@@ -8,11 +8,16 @@ export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID_PATTERN.test(value);
 }
 
+/** The path parameter `name`, lowercased, when it is a UUID; else the 422 at `["path", name]`. */
+export function uuidPathValue(value: unknown, name: string): string {
+  if (isUuid(value)) return value.toLowerCase();
+  throw validationProblem(['path', name], 'Input should be a valid UUID', 'uuid_parsing');
+}
+
 @Injectable()
 export class UuidPipe implements PipeTransform<unknown, string> {
   transform(value: unknown, metadata: ArgumentMetadata): string {
-    if (isUuid(value)) return value.toLowerCase();
-    throw validationProblem(['path', metadata.data ?? 'id'], 'Input should be a valid UUID', 'uuid_parsing');
+    return uuidPathValue(value, metadata.data ?? 'id');
   }
 }
 

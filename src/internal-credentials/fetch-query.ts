@@ -1,4 +1,3 @@
-import { Injectable, type PipeTransform } from '@nestjs/common';
 import { ValidationProblem, type ValidationIssue } from '../http/problems';
 
 export interface FetchQuery {
@@ -29,18 +28,15 @@ export function fetchQueryIssue(field: keyof FetchQuery, value: unknown): Valida
  * The fetch's query, checked by hand: this is the hot path, and three strings do not need
  * class-validator. Same 422 shape as everywhere else.
  */
-@Injectable()
-export class FetchQueryPipe implements PipeTransform<Record<string, unknown>, FetchQuery> {
-  transform(query: Record<string, unknown>): FetchQuery {
-    const issues: ValidationIssue[] = [];
-    const result: Partial<FetchQuery> = {};
-    for (const field of Object.keys(RULES) as (keyof FetchQuery)[]) {
-      const value = query?.[field];
-      const issue = fetchQueryIssue(field, value);
-      if (issue) issues.push(issue);
-      else if (value !== undefined) result[field] = value as string;
-    }
-    if (issues.length > 0) throw new ValidationProblem(issues);
-    return result as FetchQuery;
+export function parseFetchQuery(query: Record<string, unknown> | undefined): FetchQuery {
+  const issues: ValidationIssue[] = [];
+  const result: Partial<FetchQuery> = {};
+  for (const field of Object.keys(RULES) as (keyof FetchQuery)[]) {
+    const value = query?.[field];
+    const issue = fetchQueryIssue(field, value);
+    if (issue) issues.push(issue);
+    else if (value !== undefined) result[field] = value as string;
   }
+  if (issues.length > 0) throw new ValidationProblem(issues);
+  return result as FetchQuery;
 }

@@ -16,7 +16,7 @@ export interface GrantedConnectionRow {
 }
 
 export interface ProxyKeyLookup {
-  instance: { id: string; customerId: string; proxyKeyHash: Buffer };
+  instance: { id: string; customerId: string };
   /** The instance's granted connections of the asked provider (and name): at most two, enough to tell "ambiguous". */
   connections: GrantedConnectionRow[];
 }
@@ -30,7 +30,7 @@ export interface ProxyKeyLookup {
  */
 export const PROXY_KEY_LOOKUP = {
   name: 'proxy_key_lookup',
-  text: `SELECT i.id AS instance_id, i.customer_id AS instance_customer_id, i.proxy_key_hash,
+  text: `SELECT i.id AS instance_id, i.customer_id AS instance_customer_id,
                 x.id, x.customer_id, x.provider, x.name, x.auth_type, x.expires_at,
                 x.credentials_ciphertext, x.credentials_nonce, x.wrapped_data_key, x.key_id, x.capabilities
            FROM instances i
@@ -45,7 +45,7 @@ export const PROXY_KEY_LOOKUP = {
           WHERE i.proxy_key_hash = $1`,
 };
 
-type LookupRow = GrantedConnectionRow & { instance_id: string; instance_customer_id: string; proxy_key_hash: Buffer };
+type LookupRow = GrantedConnectionRow & { instance_id: string; instance_customer_id: string };
 
 @Injectable()
 export class GrantedConnections {
@@ -57,7 +57,7 @@ export class GrantedConnections {
     if (rows.length === 0) return undefined;
     const [first] = rows;
     return {
-      instance: { id: first.instance_id, customerId: first.instance_customer_id, proxyKeyHash: first.proxy_key_hash },
+      instance: { id: first.instance_id, customerId: first.instance_customer_id },
       connections: first.id === null ? [] : rows,
     };
   }

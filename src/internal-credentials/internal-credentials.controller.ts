@@ -1,18 +1,12 @@
-import { Controller, createParamDecorator, type ExecutionContext, Get, Header, Query } from '@nestjs/common';
+import { Controller, Get, Header, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
 import type { AppRequest } from '../http/request-context';
-import { UuidParam } from '../http/uuid-param';
+import { uuidPathValue } from '../http/uuid-param';
 import { FetchedCredentialsResponse } from './dto/fetched-credentials.response';
-import { type FetchQuery, FetchQueryPipe } from './fetch-query';
-import type { GrantedConnectionRow } from './granted-connections';
+import { parseFetchQuery } from './fetch-query';
 import { InternalCredentialsService } from './internal-credentials.service';
-
-/** The connections the proxy-key strategy found for this request's provider and name. */
-const GrantedConnections = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): GrantedConnectionRow[] => context.switchToHttp().getRequest<AppRequest>().grantedConnections ?? [],
-);
 
 @ApiTags('Internal credentials')
 @Controller('internal/v1/instances/:instance_id/connections')
@@ -27,7 +21,6 @@ export class InternalCredentialsController {
     summary: 'Fetch Connection Credentials',
     description: 'Runtime fetches connection credentials. Auth: Bearer proxy key. Returns { "credentials": {...}, "capabilities": [...] }',
   })
-  @ApiParam({ name: 'instance_id', format: 'uuid' })
   @ApiQuery({ name: 'provider', required: true, schema: { type: 'string', minLength: 1, maxLength: 50 } })
   @ApiQuery({ name: 'name', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 } })
   @ApiQuery({
@@ -36,13 +29,16 @@ export class InternalCredentialsController {
     description: 'Required capability (e.g. send_mail). If specified, 403 if grant doesn\u2019t include it.',
     schema: { type: 'string', minLength: 1, maxLength: 100 },
   })
+  // Below the queries, so that it comes first in the document, as it did when `@Param` declared it.
+  @ApiParam({ name: 'instance_id', type: String, format: 'uuid' })
   @ApiOkResponse({ type: FetchedCredentialsResponse })
   @ApiErrors(403, 404, 409, 422)
-  fetch(
-    @UuidParam('instance_id') _instanceId: string,
-    @Query(FetchQueryPipe) query: FetchQuery,
-    @GrantedConnections() granted: GrantedConnectionRow[],
-  ): FetchedCredentialsResponse {
-    return this.credentials.fetch(query, granted);
+  fetch(@Req() request: AppRequest): FetchedCredentialsResponse {
+    // The path and the query are checked here, in the order parameter pipes would check them, and
+    // not by pipes: a handler with no pipeable parameter runs none, and each pipe run costs the hot
+    // path promises and allocations (see README, Performance). The proxy-key strategy has found the
+    // granted connections of the asked provider and name.
+    uuidPathValue((request.params as Record<string, unknown>).instance_id, 'instance_id');
+    return this.credentials.fetch(parseFetchQuery(request.query as Record<string, unknown>), request.grantedConnections ?? []);
   }
 }

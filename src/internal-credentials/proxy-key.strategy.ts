@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-custom';
 import { invalidCredentials, presentedCredential } from '../auth/credentials';
-import { hasKeyShape, hashesEqual, hashSecretKey, PROXY_KEY_PREFIX } from '../auth/secret-keys';
+import { hasKeyShape, hashSecretKey, PROXY_KEY_PREFIX } from '../auth/secret-keys';
 import { INSTANCE_STRATEGY } from '../auth/strategy-names';
 import type { AppRequest, Principal } from '../http/request-context';
 import { isUuid } from '../http/uuid-param';
@@ -31,7 +31,8 @@ export class ProxyKeyStrategy extends PassportStrategy(Strategy, INSTANCE_STRATE
       validValue(query, 'provider'),
       validValue(query, 'name'),
     );
-    if (!lookup || !hashesEqual(lookup.instance.proxyKeyHash, keyHash)) throw invalidCredentials();
+    // The statement matched the hash by equality in the index: no second comparison here.
+    if (!lookup) throw invalidCredentials();
     const pathInstanceId = (request.params as Record<string, string | undefined>).instance_id;
     // A malformed id goes on to the parameter pipe, which answers 422 at path.instance_id.
     if (isUuid(pathInstanceId) && pathInstanceId.toLowerCase() !== lookup.instance.id) throw invalidCredentials();

@@ -38,6 +38,23 @@ function normalizeKey(key: string): string {
 }
 
 /**
+ * Whether a key is sensitive, remembered for the keys seen: a log line's keys are the same few on
+ * every request, and normalizing each anew made two strings per key per line. Bounded, in case
+ * something logs objects with keys of its own.
+ */
+const seenKeys = new Map<string, boolean>();
+const MAX_SEEN_KEYS = 1_000;
+
+function isSensitiveKey(key: string): boolean {
+  let sensitive = seenKeys.get(key);
+  if (sensitive === undefined) {
+    sensitive = SENSITIVE.has(normalizeKey(key));
+    if (seenKeys.size < MAX_SEEN_KEYS) seenKeys.set(key, sensitive);
+  }
+  return sensitive;
+}
+
+/**
  * The object with every sensitive key's value censored, copied only where something was censored.
  * A walk over the keys is cheaper than path-based redaction with wildcards (≈1 µs against ≈13 µs per
  * request line, measured), and it reaches every depth.
@@ -57,7 +74,7 @@ export function redactSensitive<T>(value: T, depth = 0): T {
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
     const item = (value as Record<string, unknown>)[key];
-    const redacted = SENSITIVE.has(normalizeKey(key)) ? CENSORED : redactSensitive(item, depth + 1);
+    const redacted = isSensitiveKey(key) ? CENSORED : redactSensitive(item, depth + 1);
     if (redacted !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = redacted;
   }
   return (copy ?? value) as T;
