@@ -13,7 +13,7 @@ import { API_KEY_PREFIX, hasKeyShape, hashesEqual, hashSecretKey } from '../secr
 
 export const API_KEY_BY_HASH = {
   name: 'api_key_by_hash',
-  text: 'SELECT id, customer_id, key_hash FROM api_keys WHERE key_hash = $1',
+  text: 'SELECT id, customer_id FROM api_keys WHERE key_hash = $1',
 };
 
 /**
@@ -48,8 +48,9 @@ export class CustomerOrAdminStrategy extends PassportStrategy(Strategy, CUSTOMER
   }
 
   private async byApiKey(keyHash: Buffer): Promise<Principal> {
-    const [row] = await this.statements.rows<{ id: string; customer_id: string; key_hash: Buffer }>(API_KEY_BY_HASH, [keyHash]);
-    if (!row || !hashesEqual(row.key_hash, keyHash)) throw invalidCredentials();
+    const [row] = await this.statements.rows<{ id: string; customer_id: string }>(API_KEY_BY_HASH, [keyHash]);
+    // The statement matched the hash by equality in the index: no second comparison here.
+    if (!row) throw invalidCredentials();
     this.lastUsed.touch('api_keys', row.id);
     return { kind: 'customer', scheme: 'api_key', customerId: row.customer_id, apiKeyId: row.id };
   }
