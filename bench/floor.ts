@@ -6,8 +6,8 @@ import { TurnWrites } from '../src/database/pipelined-statements';
 
 /**
  * The floor: the runtime fetch with the least work Node and PostgreSQL allow — a bare node:http
- * handler, one named query joining key hash ⋈ grant ⋈ connection, pipelined over two connections as
- * the service's lookups are (`PipelinedStatements`), one unwrap and one AES-256-GCM open. No
+ * handler, one named query joining key hash ⋈ grant ⋈ connection, pipelined over two connections and
+ * sent a turn's queries at a time, as the service's lookups are (`PipelinedStatements`, `TurnWrites`), one unwrap and one AES-256-GCM open. No
  * framework, no validation beyond what the query needs, no logging. Not part of the service.
  * Env: DATABASE_URL, PORT, ENCRYPTION_KEY (base64), ENCRYPTION_KEY_ID.
  */
