@@ -34,7 +34,7 @@ export class ProxyKeyStrategy extends PassportStrategy(Strategy, INSTANCE_STRATE
     // The statement matched the hash by equality in the index: no second comparison here.
     if (!lookup) throw invalidCredentials();
     const pathInstanceId = (request.params as Record<string, string | undefined>).instance_id;
-    // A malformed id goes on to the parameter pipe, which answers 422 at path.instance_id.
+    // A malformed id goes on to the handler, which answers 422 at path.instance_id.
     if (isUuid(pathInstanceId) && pathInstanceId.toLowerCase() !== lookup.instance.id) throw invalidCredentials();
     request.grantedConnections = lookup.connections;
     return { kind: 'instance', scheme: 'proxy_key', customerId: lookup.instance.customerId, instanceId: lookup.instance.id };
