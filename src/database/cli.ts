@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DATA_DIR, loadConfig } from '../config/app-config';
 import { connectEmbeddedPostgres } from './embedded-postgres';
-import { migrationDataSourceOptions } from './migrate';
+import { migrationDataSourceOptions, runPendingMigrations } from './migrate';
 import { pendingSchemaChanges } from './schema-diff';
 
 const MIGRATIONS_DIR = resolve(process.cwd(), 'migrations');
@@ -21,10 +21,8 @@ async function main(): Promise<void> {
   const url = config.databaseUrl ?? embedded!.url;
   try {
     if (command === 'run') {
-      await withDataSource(url, async (dataSource) => {
-        const applied = await dataSource.runMigrations({ transaction: 'each' });
-        console.log(applied.length ? `applied: ${applied.map((migration) => migration.name).join(', ')}` : 'no pending migrations');
-      });
+      const applied = await runPendingMigrations(url);
+      console.log(applied.length ? `applied: ${applied.map((migration) => migration.name).join(', ')}` : 'no pending migrations');
     } else {
       // Diff against a scratch database built from the migrations alone, never against a database
       // that may hold changes of its own.
