@@ -8,9 +8,10 @@ import { PageCache } from './page-cache';
 
 /**
  * A connection `c` as the JSON the API shows, `ConnectionResponse`: its two parts kept by the trigger
- * `connections_json`, with `last_used_at` and the grants spliced in (see the migration ConnectionJson).
+ * `connections_json`, with `last_used_at` (kept in `connection_last_uses`) and the grants spliced in
+ * (see the migrations ConnectionJson and ConnectionLastUses).
  */
-const CONNECTION_JSON = `c.json_head || api_timestamp_json(c.last_used_at) || c.json_tail
+const CONNECTION_JSON = `c.json_head || api_timestamp_json((SELECT u.last_used_at FROM connection_last_uses u WHERE u.connection_id = c.id)) || c.json_tail
        || COALESCE((SELECT l.grants FROM connection_grant_lists l WHERE l.connection_id = c.id), '[]') || '}'`;
 
 /** The total of an unfiltered list: the count kept by triggers (`t`, below), not a count of a large customer's rows on every page. */
@@ -27,7 +28,7 @@ const LIST_VERSION = { name: 'connection_list_version', text: 'SELECT t.version 
  */
 function pageStatement(where: string, total: string, paging: string) {
   // The page is found first, by the innermost select, and only its rows are read, however deep the offset.
-  const page = `SELECT c.id, c.created_at, c.json_head, c.last_used_at, c.json_tail FROM connections c WHERE ${where} ORDER BY c.created_at, c.id ${paging}`;
+  const page = `SELECT c.id, c.created_at, c.json_head, c.json_tail FROM connections c WHERE ${where} ORDER BY c.created_at, c.id ${paging}`;
   return `SELECT '{"connections":[' || COALESCE((SELECT string_agg(${CONNECTION_JSON}, ',' ORDER BY c.created_at, c.id) FROM (${page}) c), '')
                  || '],"total":' || ${total} || '}' AS body,
                  EXISTS (SELECT 1 FROM customers WHERE id = $1) AS customer_exists,

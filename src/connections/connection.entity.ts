@@ -59,9 +59,6 @@ export class Connection {
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt: Date | null;
 
-  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
-  lastUsedAt: Date | null;
-
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
@@ -80,8 +77,8 @@ export class Connection {
   wrappedDataKey: Buffer;
 
   /**
-   * The connection's JSON as the API shows it, in two parts around `last_used_at`, which changes too
-   * often to be kept in it: from `{"id":` to `"last_used_at":`, and from `,"created_at":` to
+   * The connection's JSON as the API shows it, in two parts around `last_used_at`, which is kept in
+   * `connection_last_uses`: from `{"id":` to `"last_used_at":`, and from `,"created_at":` to
    * `"grants":` (the grants are in `connection_grant_lists`). Written by the trigger `connections_json`
    * whenever a column they show is set (see the migration ConnectionJson), never by the service.
    */

@@ -33,7 +33,6 @@ export class ConnectionsService {
       scopes: request.scopes,
       metadataJson: request.metadata_json ?? null,
       expiresAt: credentialsExpiry(request.credentials),
-      lastUsedAt: null,
       ...sealedColumns(this.sealer.seal(request.credentials, { connectionId: id, customerId })),
     });
     await this.connections.insert(connection);

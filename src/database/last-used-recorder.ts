@@ -1,8 +1,13 @@
 import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
-/** Tables whose `last_used_at` is recorded. */
-type UsageTable = 'api_keys' | 'connections';
+/** The rows whose `last_used_at` is recorded: where it is kept, and the column that names the row. */
+const USAGE_TABLES = {
+  api_keys: { table: 'api_keys', id: 'id' },
+  // Not in the connection's own row: see the migration ConnectionLastUses.
+  connections: { table: 'connection_last_uses', id: 'connection_id' },
+} as const;
+type UsageTable = keyof typeof USAGE_TABLES;
 
 /** How often the rows that are due are written. */
 export const TICK_MS = 250;
@@ -120,7 +125,10 @@ export class LastUsedRecorder implements BeforeApplicationShutdown {
     return this.writing;
   }
 
-  private async update(table: UsageTable, entries: [string, number][]): Promise<void> {
+  private async update(kind: UsageTable, entries: [string, number][]): Promise<void> {
+    const { table, id } = USAGE_TABLES[kind];
+    // In id order, so that two replicas writing some of the same rows lock them in the same order.
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     try {
       // Epoch milliseconds, not Dates: a number is far cheaper for the driver to write out. The
       // statement commits asynchronously (`synchronous_commit` off for its own transaction, set in the
@@ -131,12 +139,12 @@ export class LastUsedRecorder implements BeforeApplicationShutdown {
          UPDATE ${table} AS t SET last_used_at = to_timestamp(u.used_at / 1000.0)
            FROM unnest($1::uuid[], $2::float8[]) AS u(id, used_at)
           WHERE (SELECT count(*) FROM async) = 1
-            AND t.id = u.id AND (t.last_used_at IS NULL OR t.last_used_at < to_timestamp(u.used_at / 1000.0))`,
-        [entries.map(([id]) => id), entries.map(([, usedAt]) => usedAt)],
+            AND t.${id} = u.id AND (t.last_used_at IS NULL OR t.last_used_at < to_timestamp(u.used_at / 1000.0))`,
+        [entries.map(([rowId]) => rowId), entries.map(([, usedAt]) => usedAt)],
       );
     } catch {
       // The database is away: the rows wait again, unless they were used since.
-      for (const [id, usedAt] of entries) this.pending[table].putBack(id, usedAt);
+      for (const [rowId, usedAt] of entries) this.pending[kind].putBack(rowId, usedAt);
     }
   }
 

@@ -50,7 +50,7 @@ describe('The JSON kept for each connection', () => {
     const connection = await createConnection(t, customer);
     await t.db.query(`UPDATE connections SET status = 'error', error_message = 'token revoked' WHERE id = $1`, [connection.id]);
     expect(await read(connection)).toMatchObject({ status: 'error', error_message: 'token revoked', last_used_at: null });
-    await t.db.query(`UPDATE connections SET last_used_at = '2026-03-04T05:06:07.089Z' WHERE id = $1`, [connection.id]);
+    await t.db.query(`UPDATE connection_last_uses SET last_used_at = '2026-03-04T05:06:07.089Z' WHERE connection_id = $1`, [connection.id]);
     expect(await read(connection)).toMatchObject({ status: 'error', last_used_at: '2026-03-04T05:06:07.089Z' });
   });
 

@@ -81,7 +81,7 @@ describe('Kept pages of connection lists', () => {
     const customer = await createCustomer(t);
     const connection = await createConnection(t, customer);
     expect((await kept(customer)).connections[0].last_used_at).toBeNull();
-    await t.db.query(`UPDATE connections SET last_used_at = now() WHERE id = $1`, [connection.id]);
+    await t.db.query(`UPDATE connection_last_uses SET last_used_at = now() WHERE connection_id = $1`, [connection.id]);
     const written = Date.now();
     const soon = await list(customer);
     // Read again within the second: still the kept page (had it been read anew, it would show the time).
@@ -102,7 +102,7 @@ describe('Kept pages of connection lists', () => {
       const connection = await createConnection(uncached, customer);
       const read = async () => (await uncached.http().get(listPath(customer)).set(customer.headers).expect(200)).body.connections[0].last_used_at;
       expect(await read()).toBeNull();
-      await uncached.db.query(`UPDATE connections SET last_used_at = now() WHERE id = $1`, [connection.id]);
+      await uncached.db.query(`UPDATE connection_last_uses SET last_used_at = now() WHERE connection_id = $1`, [connection.id]);
       expect(await read()).toEqual(expect.any(String));
     });
   });

@@ -175,6 +175,37 @@ describe('GET /internal/v1/instances/:instance_id/connections', () => {
       expect(lastUsedAt).not.toBeNull();
       expect(Date.parse(lastUsedAt!)).toBeGreaterThanOrEqual(before - 5);
     });
+
+    it('is kept in connection_last_uses, a row per connection made with it and gone with it', async () => {
+      const user = await createInstance(t, customer, 'user of a raw connection');
+      const connection = await createConnection(t, customer, { provider: 'kept-apart' });
+      // A connection written straight to the database gets its row too (the trigger, not the service).
+      const [{ id: raw }] = await t.db.query(
+        `INSERT INTO connections (id, customer_id, provider, name, auth_type, scopes, credentials_ciphertext, credentials_nonce, wrapped_data_key, key_id)
+         VALUES (gen_random_uuid(), $1, 'raw', 'raw', 'oauth2', '[]', '\\x00', '\\x00', '\\x00', 'k') RETURNING id`,
+        [customer.id],
+      );
+      const lastUses = async () =>
+        (await t.db.query(`SELECT connection_id, last_used_at FROM connection_last_uses WHERE connection_id = ANY ($1) ORDER BY connection_id`, [[connection.id, raw]])) as {
+          connection_id: string;
+          last_used_at: Date | null;
+        }[];
+      expect(await lastUses()).toEqual([connection.id, raw].sort().map((id) => ({ connection_id: id, last_used_at: null })));
+
+      await grantConnection(t, customer, connection, user);
+      const before = Date.now();
+      await t.http().get(fetchPath(user, 'provider=kept-apart')).set(user.headers).expect(200);
+      await t.flushLastUsed();
+      const written = (await lastUses()).find((row) => row.connection_id === connection.id)!;
+      expect(written.last_used_at!.getTime()).toBeGreaterThanOrEqual(before - 5);
+      // Nothing of it is left in the connection's own row.
+      const columns: { column_name: string }[] = await t.db.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'connections'`);
+      expect(columns.map((column) => column.column_name)).not.toContain('last_used_at');
+
+      await t.http().delete(`/v1/customers/${customer.id}/connections/${connection.id}`).set(customer.headers).expect(204);
+      await t.db.query('DELETE FROM connections WHERE id = $1', [raw]);
+      expect(await lastUses()).toEqual([]);
+    });
   });
 
   it('writes no credential or proxy key into any log line', async () => {

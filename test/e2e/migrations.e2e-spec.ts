@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MIGRATIONS } from '../../migrations';
 import { ConnectionJson1796151206399 } from '../../migrations/1796151206399-ConnectionJson';
+import { GrantsProvider1796160000000 } from '../../migrations/1796160000000-GrantsProvider';
 import { DataSource } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { dataSourceOptions } from '../../src/database/data-source-options';
@@ -79,7 +80,8 @@ describe('Migrations', () => {
       `INSERT INTO grants (connection_id, instance_id, capabilities) SELECT c.id, i.id, '[]' FROM connections c JOIN instances i ON i.customer_id = c.customer_id WHERE c.customer_id = $1`,
       [customerId],
     );
-    await t.db.undoLastMigration({ transaction: 'each' });
+    const later = MIGRATIONS.length - MIGRATIONS.indexOf(GrantsProvider1796160000000);
+    for (let i = 0; i < later; i++) await t.db.undoLastMigration({ transaction: 'each' });
     // A database whose default timeout GrantsProvider's rewrite of the grants exceeds.
     const url = (t.db.options as PostgresDataSourceOptions).url!;
     const database = new URL(url).pathname.slice(1);
@@ -97,7 +99,7 @@ describe('Migrations', () => {
       await own.initialize();
       expect(await own.query('SHOW statement_timeout')).toEqual([{ statement_timeout: '0' }]);
       await own.destroy();
-      expect((await runPendingMigrations(url)).map((migration) => migration.name)).toEqual(['GrantsProvider1796160000000']);
+      expect((await runPendingMigrations(url)).map((migration) => migration.name)).toEqual(MIGRATIONS.slice(-later).map((migration) => migration.name));
     } finally {
       await t.db.query(`ALTER DATABASE "${database}" RESET statement_timeout`);
     }
@@ -108,6 +110,20 @@ describe('Migrations', () => {
     expect(wrong).toBe(0);
     const [{ kept }] = await t.db.query(`SELECT count(*)::int AS kept FROM grants g JOIN instances i ON i.id = g.instance_id WHERE i.customer_id = $1`, [customerId]);
     expect(kept).toBe(40_000);
+  });
+
+  it('keep the last_used_at of connections that were there before ConnectionLastUses, both ways', async () => {
+    const customer = await createCustomer(t);
+    const [used, unused] = [await createConnection(t, customer), await createConnection(t, customer)];
+    const lastUsedAt = (connection: { id: string }) => t.http().get(`/v1/customers/${customer.id}/connections/${connection.id}`).set(customer.headers).expect(200).then((response) => response.body.last_used_at);
+    await t.db.undoLastMigration({ transaction: 'each' });
+    await t.db.query(`UPDATE connections SET last_used_at = '2026-05-06T07:08:09.123Z' WHERE id = $1`, [used.id]);
+    await t.db.runMigrations({ transaction: 'each' });
+    expect([await lastUsedAt(used), await lastUsedAt(unused)]).toEqual(['2026-05-06T07:08:09.123Z', null]);
+    await t.db.undoLastMigration({ transaction: 'each' });
+    const back: { id: string; last_used_at: Date | null }[] = await t.db.query('SELECT id, last_used_at FROM connections WHERE id = ANY ($1)', [[used.id, unused.id]]);
+    expect(Object.fromEntries(back.map((row) => [row.id, row.last_used_at?.toISOString() ?? null]))).toEqual({ [used.id]: '2026-05-06T07:08:09.123Z', [unused.id]: null });
+    await t.db.runMigrations({ transaction: 'each' });
   });
 
   // Last: it takes the schema down and up again on this file's own database.
