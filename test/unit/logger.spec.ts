@@ -1,4 +1,5 @@
-import { createLogger, redactSensitive } from '../../src/logging/logger';
+import pino from 'pino';
+import { createLogger, isoTimeOncePerMillisecond, redactSensitive } from '../../src/logging/logger';
 
 describe('redactSensitive', () => {
   it('censors sensitive keys at any depth, in any case and spelling, inside arrays too', () => {
@@ -35,5 +36,20 @@ describe('createLogger', () => {
     const line = JSON.parse(lines[0]);
     expect(line).toMatchObject({ level: 'error', req_id: 'r1', body: '[redacted]', msg: 'failed', err: { type: 'Error', message: 'duplicate key', code: '23505' } });
     expect(lines[0]).not.toMatch(/hck_secret|clear/);
+  });
+});
+
+describe('isoTimeOncePerMillisecond', () => {
+  it("is pino's isoTime of the same millisecond, formatted anew when the millisecond changes", () => {
+    const realNow = Date.now;
+    try {
+      for (const at of [Date.parse('2026-12-02T10:11:12.345Z'), Date.parse('2026-12-02T10:11:12.345Z'), Date.parse('2026-12-02T10:11:12.346Z'), 0]) {
+        Date.now = () => at;
+        expect(isoTimeOncePerMillisecond()).toBe(pino.stdTimeFunctions.isoTime());
+        expect(isoTimeOncePerMillisecond()).toBe(`,"time":"${new Date(at).toISOString()}"`);
+      }
+    } finally {
+      Date.now = realNow;
+    }
   });
 });
