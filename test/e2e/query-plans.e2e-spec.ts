@@ -1,5 +1,6 @@
 import { API_KEY_BY_HASH } from '../../src/auth/strategies/customer-or-admin.strategy';
 import { CONNECTIONS_PAGE, FILTERED_CONNECTIONS_PAGE } from '../../src/connections/connection-reads';
+import { LAST_USED_UPDATES } from '../../src/database/last-used-recorder';
 import { PROXY_KEY_LOOKUP } from '../../src/internal-credentials/granted-connections';
 import { TestApp } from '../support/test-app';
 
@@ -114,6 +115,19 @@ describe('Query plans', () => {
     const text = await plan(CONNECTIONS_PAGE, [customerId, 100, 0]);
     expect(text).toMatch(/Index Scan using "\w+" on connections c|Bitmap Index Scan on "\w+"/);
     expect(text).not.toMatch(/Seq Scan on connections/);
+  });
+
+  it('finds each listed connection’s last use by primary key', async () => {
+    const text = await plan(CONNECTIONS_PAGE, [customerId, 100, 0]);
+    expect(text).toMatch(/Index Scan using "PK_\w+" on connection_last_uses u .*\n\s+Index Cond: \(connection_id = c\.id\)/);
+    expect(text).not.toMatch(/Seq Scan on connection_last_uses/);
+  });
+
+  it('writes a batch of last uses to rows found by primary key, not by reading the whole table', async () => {
+    const rows: { connection_id: string }[] = await t.db.query('SELECT connection_id FROM connection_last_uses ORDER BY random() LIMIT 100');
+    const text = await plan({ text: LAST_USED_UPDATES.connections }, [rows.map((row) => row.connection_id), rows.map(() => Date.now())]);
+    expect(text).toMatch(/Index Scan using "PK_\w+" on connection_last_uses t|Bitmap Index Scan on "PK_\w+"/);
+    expect(text).not.toMatch(/Seq Scan on connection_last_uses/);
   });
 
   it('finds each listed connection’s grant list by primary key, without reading grants', async () => {
