@@ -147,8 +147,8 @@ export class LastUsedRecorder implements BeforeApplicationShutdown {
   }
 
   private async update(kind: UsageTable, entries: [string, number][]): Promise<void> {
-    // In id order, so that two replicas writing some of the same rows lock them in the same order
-    // (a plan by index and hash join locks them in the table's order, the same for both too).
+    // Two replicas' statements then lock the rows they share in the same order, whichever plan runs:
+    // the ids' order when the plan follows `unnest`, the table's when it is a hash join.
     entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     try {
       // Epoch milliseconds, not Dates: a number is far cheaper for the driver to write out.
