@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { MIGRATIONS } from '../../migrations';
 import { ConnectionJson1796151206399 } from '../../migrations/1796151206399-ConnectionJson';
 import { GrantsProvider1796160000000 } from '../../migrations/1796160000000-GrantsProvider';
+import { ConnectionLastUses1796240840911 } from '../../migrations/1796240840911-ConnectionLastUses';
 import { DataSource } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { dataSourceOptions } from '../../src/database/data-source-options';
@@ -19,6 +20,13 @@ describe('Migrations', () => {
     t = await TestApp.start();
   });
   afterAll(() => t.close());
+
+  /** Undoes the migrations from the last back to `migration`, that one included; says how many. */
+  async function undoBackTo(migration: Function): Promise<number> {
+    const count = MIGRATIONS.length - MIGRATIONS.indexOf(migration);
+    for (let i = 0; i < count; i++) await t.db.undoLastMigration({ transaction: 'each' });
+    return count;
+  }
 
   it('describe the entities exactly: nothing left to generate (run `npm run migration:generate <Name>` after an entity change)', async () => {
     const { up } = await pendingSchemaChanges(t.db);
@@ -61,8 +69,7 @@ describe('Migrations', () => {
     await grantConnection(t, customer, connection, await createInstance(t, customer), ['read']);
     const path = `/v1/customers/${customer.id}/connections/${connection.id}`;
     const before = (await t.http().get(path).set(customer.headers).expect(200)).text;
-    const later = MIGRATIONS.length - MIGRATIONS.indexOf(ConnectionJson1796151206399);
-    for (let i = 0; i < later; i++) await t.db.undoLastMigration({ transaction: 'each' });
+    await undoBackTo(ConnectionJson1796151206399);
     await t.db.runMigrations({ transaction: 'each' });
     expect((await t.http().get(path).set(customer.headers).expect(200)).text).toBe(before);
   });
@@ -80,8 +87,7 @@ describe('Migrations', () => {
       `INSERT INTO grants (connection_id, instance_id, capabilities) SELECT c.id, i.id, '[]' FROM connections c JOIN instances i ON i.customer_id = c.customer_id WHERE c.customer_id = $1`,
       [customerId],
     );
-    const later = MIGRATIONS.length - MIGRATIONS.indexOf(GrantsProvider1796160000000);
-    for (let i = 0; i < later; i++) await t.db.undoLastMigration({ transaction: 'each' });
+    const later = await undoBackTo(GrantsProvider1796160000000);
     // A database whose default timeout GrantsProvider's rewrite of the grants exceeds.
     const url = (t.db.options as PostgresDataSourceOptions).url!;
     const database = new URL(url).pathname.slice(1);
@@ -116,11 +122,11 @@ describe('Migrations', () => {
     const customer = await createCustomer(t);
     const [used, unused] = [await createConnection(t, customer), await createConnection(t, customer)];
     const lastUsedAt = (connection: { id: string }) => t.http().get(`/v1/customers/${customer.id}/connections/${connection.id}`).set(customer.headers).expect(200).then((response) => response.body.last_used_at);
-    await t.db.undoLastMigration({ transaction: 'each' });
+    await undoBackTo(ConnectionLastUses1796240840911);
     await t.db.query(`UPDATE connections SET last_used_at = '2026-05-06T07:08:09.123Z' WHERE id = $1`, [used.id]);
     await t.db.runMigrations({ transaction: 'each' });
     expect([await lastUsedAt(used), await lastUsedAt(unused)]).toEqual(['2026-05-06T07:08:09.123Z', null]);
-    await t.db.undoLastMigration({ transaction: 'each' });
+    await undoBackTo(ConnectionLastUses1796240840911);
     const back: { id: string; last_used_at: Date | null }[] = await t.db.query('SELECT id, last_used_at FROM connections WHERE id = ANY ($1)', [[used.id, unused.id]]);
     expect(Object.fromEntries(back.map((row) => [row.id, row.last_used_at?.toISOString() ?? null]))).toEqual({ [used.id]: '2026-05-06T07:08:09.123Z', [unused.id]: null });
     await t.db.runMigrations({ transaction: 'each' });
