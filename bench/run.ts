@@ -149,7 +149,8 @@ async function main(): Promise<void> {
     }
     rows.push(...(await measure(datasets)));
   } finally {
-    for (const server of running) server.process.kill('SIGTERM');
+    // The servers end their own connections first: PostgreSQL stopping under them is an error in each.
+    await Promise.all(running.map((server) => stopServer(server.process)));
     await Promise.all(pools.map((pool) => pool.end()));
     await embedded?.stop();
   }
@@ -195,6 +196,16 @@ async function startServer(script: string, env: NodeJS.ProcessEnv): Promise<Runn
     await new Promise((resolveWait) => setTimeout(resolveWait, 200));
   }
   throw new Error(`${script} did not start`);
+}
+
+/** SIGTERM, then at most 10 s for the process to close its server and its connections (SIGKILL after). */
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 /**
