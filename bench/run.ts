@@ -17,7 +17,7 @@ import { seedCustomers, type SeededInstance, type SeedShape } from './seed';
  * - DATABASE_URL (else the embedded PostgreSQL of `.data/postgres`);
  * - BENCH_DURATION seconds per run (default 10), BENCH_CONNECTIONS (default 32);
  * - BENCH_LARGE=0 to skip the 1,000,000-connection database;
- * - BENCH_SCENARIOS to run only some of health, fetch, cpu, list and create;
+ * - BENCH_SCENARIOS to run only some of health, fetch, cpu, list, create and adapters;
  * - BENCH_PROFILE=1 to write CPU profiles of the servers (`--cpu-prof`, into .data/profiles/);
  * - BENCH_SERVICE_NODE_FLAGS to start the service and the floor with other Node flags.
  */
@@ -27,7 +27,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LARGE = process.env.BENCH_LARGE !== '0';
 const PROFILE = process.env.BENCH_PROFILE === '1';
 /** Which scenarios run (BENCH_SCENARIOS=fetch,list for instance): all of them by default. */
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list,create').split(',').map((name) => name.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list,create,adapters').split(',').map((name) => name.trim()));
 /** The request rate of the CPU-per-request runs: well under what either server can take. */
 const FIXED_RATE = 500;
 const BENCH_DATABASE = 'hydracore_bench';
@@ -73,7 +73,15 @@ interface Dataset {
   writer: { customerId: string; apiKey: string };
   /** The customer whose first page of 100 connections is listed. */
   lister: { customerId: string; apiKey: string; label: string };
+  /** The floor's fetch in a bare Nest app on each platform adapter (`adapters.ts`), on the first dataset. */
+  adapters?: { fastify: Running; express: Running };
 }
+
+/** The platform adapters compared on the first dataset, by their scenario names. */
+const ADAPTERS = [
+  ['fastify', 'Nest on fastify'],
+  ['express', 'Nest on express'],
+] as const;
 
 async function main(): Promise<void> {
   const embedded = process.env.DATABASE_URL ? undefined : await connectEmbeddedPostgres(join(ROOT, '.data', 'postgres'));
@@ -137,6 +145,8 @@ async function main(): Promise<void> {
         return server;
       };
       const service = await start('dist/src/main.js');
+      // The adapters are compared on the first (smallest) dataset only: the size is not theirs to show.
+      const comparesAdapters = SCENARIOS.has('adapters') && datasets.length === 0;
       datasets.push({
         name,
         fetches: fetchRequests(seeded.flatMap((result) => result.instances)),
@@ -145,6 +155,9 @@ async function main(): Promise<void> {
         uncached: await start('dist/src/main.js', { CONNECTION_PAGE_CACHE_MIB: '0' }),
         writer: await createWriterCustomer(service.url, adminKey),
         lister: { customerId: seeded[0].customerIds[0], apiKey: await createApiKey(service.url, adminKey, seeded[0].customerIds[0]), label: listed },
+        ...(comparesAdapters && {
+          adapters: { fastify: await start('dist/bench/adapters.js', { ADAPTER: 'fastify' }), express: await start('dist/bench/adapters.js', { ADAPTER: 'express' }) },
+        }),
       });
     }
     rows.push(...(await measure(datasets)));
@@ -182,8 +195,8 @@ interface Running {
 
 async function startServer(script: string, env: NodeJS.ProcessEnv): Promise<Running> {
   const port = await findFreePort();
-  const isService = script.includes('main');
-  const execArgv = [...SERVER_NODE_FLAGS, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.data', 'profiles')}`, `--cpu-prof-name=${isService ? 'service' : 'floor'}-${Date.now()}.cpuprofile`] : [])];
+  const kind = script.includes('main') ? 'service' : script.includes('adapters') ? `nest-${env.ADAPTER}` : 'floor';
+  const execArgv = [...SERVER_NODE_FLAGS, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.data', 'profiles')}`, `--cpu-prof-name=${kind}-${Date.now()}.cpuprofile`] : [])];
   const child = fork(join(ROOT, script), { cwd: ROOT, env: { ...env, PORT: String(port) }, execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const url = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
@@ -252,6 +265,13 @@ async function measure(datasets: Dataset[]): Promise<Row[]> {
       // Latencies of a paced run say how autocannon paces, not how the server answers: left out.
       rows.push({ dataset: dataset.name, scenario, cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu, requests_per_s: Math.round(result.requests.average), p50_ms: null, p99_ms: null, errors: result.errors + result.timeouts, non_2xx: result.non2xx, service_rss_mib: null });
     }
+  }
+  // The platform adapter: the floor's fetch in a bare Nest app on fastify and on express, alternating
+  // with the floor, twice. What remains of the service's distance to the floor is then its own.
+  for (const round of datasets[0].adapters ? [1, 2] : []) {
+    const dataset = datasets[0];
+    await run(dataset, `adapters: floor #${round}`, dataset.floor, dataset.fetches, false);
+    for (const [adapter, label] of ADAPTERS) await run(dataset, `adapters: ${label} #${round}`, dataset.adapters![adapter], dataset.fetches, false);
   }
   for (const dataset of SCENARIOS.has('list') ? datasets : []) {
     const { customerId, apiKey, label } = dataset.lister;
@@ -392,13 +412,23 @@ function report(rows: Row[]): void {
       return [dataset, { service: Math.round(service), floor: Math.round(floor), ratio: ratio(service, floor), service_vs_first: ratio(service, meanRate(datasets[0], 'service fetch')) }];
     }),
   );
+  // Each adapter's fetch against the floor's, in the same alternating runs.
+  const adapters = Object.fromEntries(
+    rows.some((row) => row.scenario.startsWith('adapters: '))
+      ? ADAPTERS.map(([, label]) => {
+          const nest = meanRate(datasets[0], `adapters: ${label}`);
+          return [label, { requests_per_s: Math.round(nest), floor: Math.round(meanRate(datasets[0], 'adapters: floor')), ratio: ratio(nest, meanRate(datasets[0], 'adapters: floor')) }];
+        })
+      : [],
+  );
   console.log('');
   console.table(rows);
   console.table(summary);
+  if (Object.keys(adapters).length > 0) console.table(adapters);
   const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version };
   writeFileSync(
     join(ROOT, 'bench', 'results.json'),
-    JSON.stringify({ ran_at: new Date().toISOString(), machine, connections: CONNECTIONS, duration_s: DURATION, rows, fetch_vs_floor: summary }, null, 2) + '\n',
+    JSON.stringify({ ran_at: new Date().toISOString(), machine, connections: CONNECTIONS, duration_s: DURATION, rows, fetch_vs_floor: summary, adapters_vs_floor: adapters }, null, 2) + '\n',
   );
   log('wrote bench/results.json');
 }
