@@ -413,11 +413,12 @@ function report(rows: Row[]): void {
     }),
   );
   // Each adapter's fetch against the floor's, in the same alternating runs.
+  const adaptersFloor = meanRate(datasets[0], 'adapters: floor');
   const adapters = Object.fromEntries(
     rows.some((row) => row.scenario.startsWith('adapters: '))
       ? ADAPTERS.map(([, label]) => {
           const nest = meanRate(datasets[0], `adapters: ${label}`);
-          return [label, { requests_per_s: Math.round(nest), floor: Math.round(meanRate(datasets[0], 'adapters: floor')), ratio: ratio(nest, meanRate(datasets[0], 'adapters: floor')) }];
+          return [label, { requests_per_s: Math.round(nest), floor: Math.round(adaptersFloor), ratio: ratio(nest, adaptersFloor) }];
         })
       : [],
   );
