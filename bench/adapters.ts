@@ -13,8 +13,7 @@ import {
   Req,
   UseGuards,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { AbstractHttpAdapter } from '@nestjs/core';
+import { type AbstractHttpAdapter, NestFactory } from '@nestjs/core';
 import { type FloorRow, FloorFetch } from './floor-fetch';
 
 /**
