@@ -42,6 +42,14 @@ export class AppConfig {
   readonly logLevel: LogLevel;
   /** Memory for pages of connection lists kept to be served again (see `ConnectionReads`), in bytes; 0: none kept. */
   readonly connectionPageCacheBytes: number;
+  /** A refreshable token expiring within this is refreshed before a fetch answers (OAUTH_REFRESH_SKEW_SECONDS, 60). */
+  readonly oauthRefreshSkewMs: number;
+  /** Tokens expiring within this are refreshed in the background (OAUTH_REFRESH_AHEAD_SECONDS, 300). */
+  readonly oauthRefreshAheadMs: number;
+  /** A token request is abandoned after this (OAUTH_TOKEN_TIMEOUT_MS, 10000; at most 20000, under the refresh lease). */
+  readonly oauthTokenTimeoutMs: number;
+  /** Lifts the outbound-URL rule (https, public addresses only): development and tests only. */
+  readonly outboundAllowPrivateNetworks: boolean;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.nodeEnv = optional(env, 'NODE_ENV') ?? 'development';
@@ -55,6 +63,10 @@ export class AppConfig {
     this.jwtAudience = optional(env, 'JWT_AUDIENCE');
     this.logLevel = parseLogLevel(env);
     this.connectionPageCacheBytes = parseMebibytes(env, 'CONNECTION_PAGE_CACHE_MIB', 32);
+    this.oauthRefreshSkewMs = parseInteger(env, 'OAUTH_REFRESH_SKEW_SECONDS', 60, 0, 86_400) * 1000;
+    this.oauthRefreshAheadMs = parseInteger(env, 'OAUTH_REFRESH_AHEAD_SECONDS', 300, 0, 86_400) * 1000;
+    this.oauthTokenTimeoutMs = parseInteger(env, 'OAUTH_TOKEN_TIMEOUT_MS', 10_000, 100, 20_000);
+    this.outboundAllowPrivateNetworks = parseBoolean(env, 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', false);
     const keys = parseMasterKeys(env, this.isProduction);
     this.activeKey = keys.active;
     this.previousKeys = keys.previous;
@@ -121,6 +133,23 @@ function parseJwtSecret(env: NodeJS.ProcessEnv, isProduction: boolean): string |
     throw new ConfigError('JWT_SECRET must be at least 32 bytes in production');
   }
   return raw;
+}
+
+function parseInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+function parseBoolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = optional(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false`);
 }
 
 function parseMebibytes(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { PipelinedStatements } from '../database/pipelined-statements';
 import { PreparedStatements } from '../database/prepared-statements';
@@ -134,6 +135,12 @@ export class ConnectionReads {
 
   async one(customerId: string, connectionId: string): Promise<JsonText<ConnectionResponse> | undefined> {
     const [row] = await this.statements.rows<{ body: string }>(ONE, [connectionId, customerId]);
+    return row?.body as JsonText<ConnectionResponse> | undefined;
+  }
+
+  /** The connection as a transaction sees it, uncommitted changes included: what its events carry. */
+  async oneIn(manager: EntityManager, connectionId: string): Promise<JsonText<ConnectionResponse> | undefined> {
+    const [row]: { body: string }[] = await manager.query(`SELECT ${CONNECTION_JSON} AS body FROM connections c WHERE c.id = $1`, [connectionId]);
     return row?.body as JsonText<ConnectionResponse> | undefined;
   }
 }

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { type EntityManager, Repository } from 'typeorm';
+import type { ConnectionEventType } from '../events/connection-event.entity';
+import { ConnectionEvents } from '../events/connection-events';
 import { CredentialSealer, type SealedCredentials } from '../crypto/credential-sealer';
 import type { JsonText } from '../http/json-text';
 import { foundOr404, notFound } from '../http/not-found';
 import { ConnectionReads } from './connection-reads';
 import { Connection } from './connection.entity';
-import { credentialsExpiry } from './credential-expiry';
+import { credentialsExpiry, holdsRefreshToken } from './credential-expiry';
 import type { CreateConnectionRequest, ListConnectionsQuery, UpdateConnectionRequest } from './dto/connection-request.dto';
 import type { ConnectionListResponse, ConnectionResponse } from './dto/connection.response';
 
@@ -17,6 +19,7 @@ export class ConnectionsService {
     @InjectRepository(Connection) private readonly connections: Repository<Connection>,
     private readonly reads: ConnectionReads,
     private readonly sealer: CredentialSealer,
+    private readonly events: ConnectionEvents,
   ) {}
 
   /** Seals the credentials to the new row's id; a second connection of the same provider and name is a 409. */
@@ -33,9 +36,13 @@ export class ConnectionsService {
       scopes: request.scopes,
       metadataJson: request.metadata_json ?? null,
       expiresAt: credentialsExpiry(request.credentials),
+      hasRefreshToken: holdsRefreshToken(request.credentials),
       ...sealedColumns(this.sealer.seal(request.credentials, { connectionId: id, customerId })),
     });
-    await this.connections.insert(connection);
+    await this.connections.manager.transaction(async (manager) => {
+      await manager.insert(Connection, connection);
+      await this.recordEvent(manager, 'connection.created', customerId, id);
+    });
     return this.get(customerId, id);
   }
 
@@ -59,21 +66,37 @@ export class ConnectionsService {
       if (request.name !== undefined) connection.name = request.name;
       if (request.scopes !== undefined) connection.scopes = request.scopes;
       if (request.metadata_json !== undefined) connection.metadataJson = request.metadata_json;
+      const recovered = request.credentials !== undefined && (connection.status === 'error' || connection.status === 'revoked');
       if (request.credentials !== undefined) {
         Object.assign(connection, sealedColumns(this.sealer.seal(request.credentials, { connectionId, customerId })));
         connection.status = 'active';
         connection.errorMessage = null;
         connection.expiresAt = credentialsExpiry(request.credentials);
+        connection.hasRefreshToken = holdsRefreshToken(request.credentials);
+        connection.credentialsVersion += 1;
+        connection.refreshFailures = 0;
+        connection.nextRefreshAt = null;
       }
       await manager.save(connection);
+      await this.recordEvent(manager, 'connection.updated', customerId, connectionId);
+      if (recovered) await this.recordEvent(manager, 'connection.recovered', customerId, connectionId);
     });
     return this.get(customerId, connectionId);
   }
 
-  /** Its grants go with it (cascade). */
+  /** Its grants go with it (cascade); its event carries it as it was, grants included. */
   async delete(customerId: string, connectionId: string): Promise<void> {
-    const { affected } = await this.connections.delete({ id: connectionId, customerId });
-    if (!affected) throw notFound('Connection');
+    await this.connections.manager.transaction(async (manager) => {
+      const locked = await manager.findOne(Connection, { select: { id: true }, where: { id: connectionId, customerId }, lock: { mode: 'pessimistic_write' } });
+      if (!locked) throw notFound('Connection');
+      await this.recordEvent(manager, 'connection.deleted', customerId, connectionId);
+      await manager.delete(Connection, { id: connectionId, customerId });
+    });
+  }
+
+  private async recordEvent(manager: EntityManager, type: ConnectionEventType, customerId: string, connectionId: string): Promise<void> {
+    const data = await this.reads.oneIn(manager, connectionId);
+    await this.events.record(manager, { type, customerId, connectionId, data: data! });
   }
 }
 

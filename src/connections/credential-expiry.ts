@@ -28,3 +28,8 @@ function parseInstant(value: unknown): Date | null {
   }
   return null;
 }
+
+/** Whether the credentials can be refreshed by RFC 6749 §6: they hold a non-empty `refresh_token` string. */
+export function holdsRefreshToken(credentials: Record<string, unknown>): boolean {
+  return typeof credentials.refresh_token === 'string' && credentials.refresh_token.length > 0;
+}

@@ -1,9 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiResponse } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
 
 export class ErrorResponse {
   @ApiProperty({ example: 'Connection not found' })
   detail: string;
+
+  @ApiPropertyOptional({ description: 'A machine-readable reason, where the contract names one (`connection_revoked`, `not_refreshable`)', example: 'connection_revoked' })
+  code?: string;
 }
 
 export class InternalErrorResponse extends ErrorResponse {
@@ -35,7 +38,7 @@ const DESCRIPTIONS: Record<number, string> = {
   413: 'Request body over 1 MiB',
   422: 'Validation error',
   500: 'Internal error; nothing secret is in the body',
-  503: 'The database is unavailable',
+  503: 'The database is unavailable, or an expired token could not be refreshed yet (see Retry-After)',
 };
 
 /** Documents the error answers of an operation, each with its body schema. */

@@ -4,10 +4,10 @@ import type { FastifyReply } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import type { AppLogger } from '../logging/logger';
 import { IntegrityError } from '../crypto/integrity-error';
-import { ValidationProblem } from './problems';
+import { CodedProblem, ValidationProblem } from './problems';
 import type { AppRequest } from './request-context';
 
-type ErrorBody = { detail: unknown; error_id?: string };
+type ErrorBody = { detail: unknown; code?: string; error_id?: string };
 
 /** What a 4xx raised by fastify itself (parsing, limits, routing) means to a client, without echoing input. */
 const FRAMEWORK_ERRORS: Record<string, { status: number; body: ErrorBody }> = {
@@ -58,12 +58,16 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const { status, body } = this.describe(exception, request);
     if (status === HttpStatus.UNAUTHORIZED) reply.header('WWW-Authenticate', 'Bearer');
+    if (exception instanceof CodedProblem) for (const [name, value] of Object.entries(exception.headers)) reply.header(name, value);
     void reply.status(status).header('Content-Type', 'application/json; charset=utf-8').send(body);
   }
 
   private describe(exception: unknown, request: AppRequest): { status: number; body: ErrorBody } {
     if (exception instanceof ValidationProblem) {
       return { status: 422, body: { detail: exception.issues } };
+    }
+    if (exception instanceof CodedProblem) {
+      return { status: exception.getStatus(), body: exception.code === undefined ? { detail: exception.detail } : { detail: exception.detail, code: exception.code } };
     }
     if (exception instanceof HttpException) {
       const framework = frameworkError(exception.cause);

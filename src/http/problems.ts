@@ -17,3 +17,18 @@ export class ValidationProblem extends HttpException {
 export function validationProblem(loc: (string | number)[], msg: string, type: string): ValidationProblem {
   return new ValidationProblem([{ loc, msg, type }]);
 }
+
+/**
+ * An error the contract gives a machine-readable `code` (`{"detail": "...", "code": "..."}`), and
+ * optionally response headers such as `Retry-After`.
+ */
+export class CodedProblem extends HttpException {
+  constructor(
+    status: number,
+    readonly detail: string,
+    readonly code: string | undefined,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super({ detail }, status);
+  }
+}

@@ -1,5 +1,4 @@
 import type { FastifyRequest } from 'fastify';
-import type { GrantedConnectionRow } from '../internal-credentials/granted-connections';
 
 export type PrincipalKind = 'admin' | 'customer' | 'instance';
 export type AuthScheme = 'admin_key' | 'api_key' | 'jwt' | 'proxy_key';
@@ -12,10 +11,10 @@ export interface Principal {
   customerId?: string;
   instanceId?: string;
   apiKeyId?: string;
+  /** An instance's presented proxy key, hashed: verified by the fetch's statement, which then sets `instanceId`. */
+  proxyKeyHash?: Buffer;
 }
 
 export type AppRequest = FastifyRequest & {
   principal?: Principal;
-  /** Set by the proxy-key strategy, which authenticates and looks up in one round trip. */
-  grantedConnections?: GrantedConnectionRow[];
 };

@@ -1,4 +1,4 @@
-import { ValidationProblem, type ValidationIssue } from '../http/problems';
+import type { ValidationIssue } from '../http/problems';
 
 export interface FetchQuery {
   provider: string;
@@ -12,8 +12,7 @@ const RULES: Record<keyof FetchQuery, { required: boolean; max: number }> = {
   capability: { required: false, max: 100 },
 };
 
-/** What is wrong with one query parameter's value, if anything; shared by the pipe and the proxy-key strategy. */
-export function fetchQueryIssue(field: keyof FetchQuery, value: unknown): ValidationIssue | undefined {
+function fetchQueryIssue(field: keyof FetchQuery, value: unknown): ValidationIssue | undefined {
   const rule = RULES[field];
   const loc = ['query', field];
   if (value === undefined) return rule.required ? { loc, msg: 'Field required', type: 'missing' } : undefined;
@@ -25,18 +24,17 @@ export function fetchQueryIssue(field: keyof FetchQuery, value: unknown): Valida
 }
 
 /**
- * The fetch's query, checked by hand: this is the hot path, and three strings do not need
- * class-validator. Same 422 shape as everywhere else.
+ * The fetch's query, checked by hand once: this is the hot path, and three strings do not need
+ * class-validator. The valid parameters, and the problems (422, same shape as everywhere else) of the others.
  */
-export function parseFetchQuery(query: Record<string, unknown> | undefined): FetchQuery {
+export function checkFetchQuery(query: Record<string, unknown> | undefined): { valid: Partial<FetchQuery>; issues: ValidationIssue[] } {
   const issues: ValidationIssue[] = [];
-  const result: Partial<FetchQuery> = {};
+  const valid: Partial<FetchQuery> = {};
   for (const field of Object.keys(RULES) as (keyof FetchQuery)[]) {
     const value = query?.[field];
     const issue = fetchQueryIssue(field, value);
     if (issue) issues.push(issue);
-    else if (value !== undefined) result[field] = value as string;
+    else if (value !== undefined) valid[field] = value as string;
   }
-  if (issues.length > 0) throw new ValidationProblem(issues);
-  return result as FetchQuery;
+  return { valid, issues };
 }

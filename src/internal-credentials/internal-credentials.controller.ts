@@ -3,9 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestj
 import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
 import type { AppRequest } from '../http/request-context';
-import { uuidPathValue } from '../http/uuid-param';
 import { FetchedCredentialsResponse } from './dto/fetched-credentials.response';
-import { parseFetchQuery } from './fetch-query';
 import { InternalCredentialsService } from './internal-credentials.service';
 
 @ApiTags('Internal credentials')
@@ -32,13 +30,9 @@ export class InternalCredentialsController {
   // Below the queries, so that it comes first in the document, as it did when `@Param` declared it.
   @ApiParam({ name: 'instance_id', type: String, format: 'uuid' })
   @ApiOkResponse({ type: FetchedCredentialsResponse })
-  @ApiErrors(403, 404, 409, 422)
-  fetch(@Req() request: AppRequest): FetchedCredentialsResponse {
-    // The path and the query are checked here, in the order parameter pipes would check them, and
-    // not by pipes: a handler with no pipeable parameter runs none, and each pipe run costs the hot
-    // path promises and allocations (see README, Performance). The proxy-key strategy has found the
-    // granted connections of the asked provider and name.
-    uuidPathValue((request.params as Record<string, unknown>).instance_id, 'instance_id');
-    return this.credentials.fetch(parseFetchQuery(request.query as Record<string, unknown>), request.grantedConnections ?? []);
+  @ApiErrors(403, 404, 409, 422, 503)
+  fetch(@Req() request: AppRequest): Promise<FetchedCredentialsResponse> {
+    // No parameter pipes on the hot path: the service checks the path and the query once, after the key.
+    return this.credentials.fetch(request.principal!, (request.params as Record<string, unknown>).instance_id, request.query as Record<string, unknown>);
   }
 }

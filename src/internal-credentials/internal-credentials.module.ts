@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { InternalCredentialsController } from './internal-credentials.controller';
-import { GrantedConnections } from './granted-connections';
+import { FetchLookups } from './fetch-lookup';
 import { InternalCredentialsService } from './internal-credentials.service';
 import { ProxyKeyStrategy } from './proxy-key.strategy';
 
 /** The runtime fetch, and the instance principal (proxy key) that exists for it. */
 @Module({
   controllers: [InternalCredentialsController],
-  providers: [InternalCredentialsService, GrantedConnections, ProxyKeyStrategy],
+  providers: [InternalCredentialsService, FetchLookups, ProxyKeyStrategy],
 })
 export class InternalCredentialsModule {}

@@ -1,33 +1,65 @@
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { invalidCredentials } from '../auth/credentials';
+import { AppConfig } from '../config/app-config';
 import { CredentialSealer } from '../crypto/credential-sealer';
 import { LastUsedRecorder } from '../database/last-used-recorder';
+import { CodedProblem, ValidationProblem } from '../http/problems';
+import type { Principal } from '../http/request-context';
+import { isUuid, uuidPathValue } from '../http/uuid-param';
 import type { FetchedCredentialsResponse } from './dto/fetched-credentials.response';
-import type { FetchQuery } from './fetch-query';
-import type { GrantedConnectionRow } from './granted-connections';
+import { decideFetch } from './fetch-decision';
+import { FetchLookups, type GrantedConnectionRow } from './fetch-lookup';
+import { checkFetchQuery, type FetchQuery } from './fetch-query';
 
 /**
- * The runtime fetch, on the hot path of every agent action. The proxy-key strategy has already found
- * the granted connections of the asked provider (one round trip with authentication); this decides
- * among them, opens the credentials, and batches the `last_used_at` write off the response path.
+ * The runtime fetch, on the hot path of every agent action, read top to bottom as its rules:
+ * 1. one statement finds the instance holding the proxy key and its granted connections of the provider;
+ * 2. no instance, or another instance than the path's: 401 (then a malformed path or query: 422);
+ * 3. the decision (`decideFetch`): 404, 409 ambiguous, 403 capability, 409 revoked, or serve;
+ * 4. open the credentials, record the use (`last_used_at`, batched off the response path), answer.
  */
 @Injectable()
 export class InternalCredentialsService {
+  private readonly skewMs: number;
+
   constructor(
+    private readonly lookups: FetchLookups,
     private readonly sealer: CredentialSealer,
     private readonly lastUsed: LastUsedRecorder,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.skewMs = config.oauthRefreshSkewMs;
+  }
 
-  fetch(query: FetchQuery, granted: GrantedConnectionRow[]): FetchedCredentialsResponse {
-    if (granted.length === 0) {
-      throw new NotFoundException(`No ${query.provider} connection${query.name === undefined ? '' : ' with this name'} is granted to this instance`);
+  async fetch(principal: Principal, pathInstanceId: unknown, rawQuery: Record<string, unknown>): Promise<FetchedCredentialsResponse> {
+    const checked = checkFetchQuery(rawQuery);
+    const now = new Date();
+    // Invalid parameters find nothing, but the key is still verified first: an unknown key is a 401 whatever else is wrong.
+    const lookup = await this.lookups.find(principal.proxyKeyHash!, checked.valid.provider ?? null, checked.valid.name ?? null, new Date(now.getTime() + this.skewMs));
+    if (!lookup.instance) throw invalidCredentials();
+    if (isUuid(pathInstanceId) && pathInstanceId.toLowerCase() !== lookup.instance.id) throw invalidCredentials();
+    principal.instanceId = lookup.instance.id;
+    principal.customerId = lookup.instance.customerId;
+    uuidPathValue(pathInstanceId, 'instance_id');
+    if (checked.issues.length > 0) throw new ValidationProblem(checked.issues);
+    const query = checked.valid as FetchQuery;
+
+    const decision = decideFetch(query, lookup.connections, now, this.skewMs);
+    switch (decision.outcome) {
+      case 'not_found':
+        throw new NotFoundException(`No ${query.provider} connection${query.name === undefined ? '' : ' with this name'} is granted to this instance`);
+      case 'ambiguous':
+        throw new ConflictException(`Several ${query.provider} connections are granted to this instance: pass name to choose one`);
+      case 'forbidden':
+        throw new ForbiddenException(`The grant does not include the capability ${query.capability}`);
+      case 'revoked':
+        throw new CodedProblem(409, 'The provider revoked this connection\u2019s refresh token: store new credentials with PATCH', 'connection_revoked');
+      case 'serve':
+        return this.serve(decision.row, decision.expired ? 'expired' : decision.row.status);
     }
-    if (granted.length > 1) {
-      throw new ConflictException(`Several ${query.provider} connections are granted to this instance: pass name to choose one`);
-    }
-    const [row] = granted;
-    if (query.capability !== undefined && !row.capabilities.includes(query.capability)) {
-      throw new ForbiddenException(`The grant does not include the capability ${query.capability}`);
-    }
+  }
+
+  private serve(row: GrantedConnectionRow, status: string): FetchedCredentialsResponse {
     const credentials = this.sealer.open(
       { ciphertext: row.credentials_ciphertext, nonce: row.credentials_nonce, wrappedDataKey: row.wrapped_data_key, keyId: row.key_id },
       { connectionId: row.id, customerId: row.customer_id },
@@ -40,6 +72,7 @@ export class InternalCredentialsService {
       provider: row.provider,
       name: row.name,
       auth_type: row.auth_type,
+      status,
       expires_at: row.expires_at?.toISOString() ?? null,
     };
   }

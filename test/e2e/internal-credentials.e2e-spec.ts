@@ -31,6 +31,7 @@ describe('GET /internal/v1/instances/:instance_id/connections', () => {
         provider: 'gmail',
         name: 'admin@iqm.com.au',
         auth_type: 'oauth2',
+        status: 'active',
         expires_at: null,
       });
       expect(response.headers['cache-control']).toBe('no-store');

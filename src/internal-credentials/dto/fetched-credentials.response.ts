@@ -19,6 +19,9 @@ export class FetchedCredentialsResponse {
   @ApiProperty({ enum: ['oauth2', 'api_key', 'basic'] })
   auth_type: string;
 
+  @ApiProperty({ enum: ['active', 'error', 'expired'], description: 'The connection\u2019s health; `error`: the last refresh failed but the token is still valid' })
+  status: string;
+
   @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
   expires_at: string | null;
 }
