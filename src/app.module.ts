@@ -14,6 +14,8 @@ import { HealthModule } from './health/health.module';
 import { InstancesModule } from './instances/instances.module';
 import type { AppLogger } from './logging/logger';
 import { LoggingModule } from './logging/logging.module';
+import { OutboundModule } from './outbound/outbound.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -41,6 +43,8 @@ export class AppModule {
         ConnectionsModule,
         GrantsModule,
         InternalCredentialsModule,
+        OutboundModule,
+        WebhooksModule,
       ],
     };
   }

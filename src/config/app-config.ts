@@ -50,6 +50,16 @@ export class AppConfig {
   readonly oauthTokenTimeoutMs: number;
   /** Lifts the outbound-URL rule (https, public addresses only): development and tests only. */
   readonly outboundAllowPrivateNetworks: boolean;
+  /** A webhook attempt not answered with a 2xx within this fails (WEBHOOK_TIMEOUT_MS, 10000: the contract's 10 s; lower only in tests). */
+  readonly webhookTimeoutMs: number;
+  /** Delays before each retry of a failed webhook attempt (WEBHOOK_RETRY_DELAYS_MS; the contract's 5 s … 10 h; shorter only in tests). */
+  readonly webhookRetryDelaysMs: number[];
+  /** How often an idle replica looks for due webhook deliveries (WEBHOOK_POLL_INTERVAL_MS, 1000). */
+  readonly webhookPollIntervalMs: number;
+  /** How long a replica's claim on an attempt lasts before another may take it over (WEBHOOK_LEASE_MS, 60000; above the timeout). */
+  readonly webhookLeaseMs: number;
+  /** Webhook attempts one replica has in flight at most (WEBHOOK_CONCURRENCY, 16). */
+  readonly webhookConcurrency: number;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.nodeEnv = optional(env, 'NODE_ENV') ?? 'development';
@@ -67,6 +77,15 @@ export class AppConfig {
     this.oauthRefreshAheadMs = parseInteger(env, 'OAUTH_REFRESH_AHEAD_SECONDS', 300, 0, 86_400) * 1000;
     this.oauthTokenTimeoutMs = parseInteger(env, 'OAUTH_TOKEN_TIMEOUT_MS', 10_000, 100, 20_000);
     this.outboundAllowPrivateNetworks = parseBoolean(env, 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', false);
+    this.webhookTimeoutMs = parseInteger(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 50, 10_000);
+    this.webhookRetryDelaysMs = parseDelays(env, 'WEBHOOK_RETRY_DELAYS_MS', WEBHOOK_RETRY_DELAYS_MS);
+    this.webhookPollIntervalMs = parseInteger(env, 'WEBHOOK_POLL_INTERVAL_MS', 1_000, 5, 60_000);
+    this.webhookLeaseMs = parseInteger(env, 'WEBHOOK_LEASE_MS', 60_000, 100, 3_600_000);
+    if (this.webhookLeaseMs <= this.webhookTimeoutMs) {
+      // A claim that ended before its attempt could let another replica send the same attempt.
+      throw new ConfigError('WEBHOOK_LEASE_MS must be greater than WEBHOOK_TIMEOUT_MS');
+    }
+    this.webhookConcurrency = parseInteger(env, 'WEBHOOK_CONCURRENCY', 16, 1, 256);
     const keys = parseMasterKeys(env, this.isProduction);
     this.activeKey = keys.active;
     this.previousKeys = keys.previous;
@@ -142,6 +161,19 @@ function parseInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, mi
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}`);
   }
   return Number(raw);
+}
+
+/** The contract's retry schedule of a failed webhook attempt: about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+export const WEBHOOK_RETRY_DELAYS_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+
+function parseDelays(env: NodeJS.ProcessEnv, name: string, fallback: number[]): number[] {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  const delays = raw.split(',').map((entry) => entry.trim());
+  if (delays.length > 20 || delays.some((entry) => !/^\d{1,9}$/.test(entry))) {
+    throw new ConfigError(`${name} must be a comma-separated list of at most 20 whole numbers of milliseconds`);
+  }
+  return delays.map(Number);
 }
 
 function parseBoolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {

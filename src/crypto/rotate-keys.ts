@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     });
     console.log(`done: ${report.rewrapped} data keys re-wrapped under key "${config.activeKey.id}"`);
     if (report.failed.length > 0) {
-      console.error(`${report.failed.length} connections did not open (altered, or their master key is not configured): ${report.failed.join(', ')}`);
+      console.error(`${report.failed.length} sealed rows (connections, webhooks) did not open (altered, or their master key is not configured): ${report.failed.join(', ')}`);
       process.exitCode = 1;
     }
   } finally {

@@ -8,6 +8,8 @@ import { ConnectionEvent } from '../events/connection-event.entity';
 import { Grant } from '../grants/grant.entity';
 import { Instance } from '../instances/instance.entity';
 import { OAuthApp } from '../oauth-apps/oauth-app.entity';
+import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
+import { Webhook } from '../webhooks/webhook.entity';
 
 /** Every entity of the service; the migrations must describe exactly these. */
-export const ENTITIES = [Customer, ApiKey, Instance, Connection, CustomerConnectionCount, ConnectionGrantList, ConnectionLastUse, Grant, ConnectionEvent, OAuthApp];
+export const ENTITIES = [Customer, ApiKey, Instance, Connection, CustomerConnectionCount, ConnectionGrantList, ConnectionLastUse, Grant, ConnectionEvent, OAuthApp, Webhook, WebhookDelivery];

@@ -41,6 +41,8 @@ const MISSING_REFERENCES: Record<string, string> = {
   FK_connections_customer: 'Customer not found',
   FK_grants_connection: 'Connection not found',
   FK_grants_instance: 'Instance not found',
+  FK_webhooks_customer: 'Customer not found',
+  FK_webhook_deliveries_webhook: 'Webhook not found',
 };
 
 /**

@@ -12,6 +12,8 @@ const ISSUE_TYPES: Record<string, string> = {
   isIn: 'enum',
   isArray: 'list_type',
   arrayMaxSize: 'too_long',
+  arrayMinSize: 'too_short',
+  isBoolean: 'bool_type',
   isObject: 'dict_type',
   isUuid: 'uuid_parsing',
   isInt: 'int_parsing',
@@ -21,7 +23,7 @@ const ISSUE_TYPES: Record<string, string> = {
 };
 
 /** The order in which one field's failed constraints are reported: only the first is, so one entry a problem. */
-const ISSUE_PRIORITY = ['isDefined', 'isString', 'isArray', 'isObject', 'isInt'];
+const ISSUE_PRIORITY = ['isDefined', 'isString', 'isArray', 'isObject', 'isInt', 'isBoolean'];
 
 function issuesOf(errors: ValidationError[], location: string, parentPath: (string | number)[] = []): ValidationIssue[] {
   return errors.flatMap((error) => {

@@ -45,6 +45,13 @@ export class TestApp {
     return t;
   }
 
+  /** Another replica of the service on this one's database; closing it leaves the database to this one. */
+  async replica(env: NodeJS.ProcessEnv = {}): Promise<TestApp> {
+    const replica = new TestApp({ url: this.database.url, drop: async () => undefined });
+    replica.app = await replica.boot(env);
+    return replica;
+  }
+
   /** Stops the service and starts it again on the same database, with other settings (e.g. new keys). */
   async restart(env: NodeJS.ProcessEnv = {}): Promise<void> {
     await this.app.close();

@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import type { CredentialSealer } from '../crypto/credential-sealer';
+
+export const WEBHOOK_SECRET_PREFIX = 'whsec_';
+/** After a rotation the previous secret keeps signing this long, so receivers can switch without a gap. */
+export const SECRET_ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;
+
+/** What a webhook row seals: the current secret and, for the grace period after a rotation, the previous one. */
+export interface WebhookSecrets {
+  current: string;
+  previous?: string;
+  /** ISO time until which `previous` still signs. */
+  previous_until?: string;
+}
+
+/** `whsec_` + base64 of 32 random bytes, the Standard Webhooks form. */
+export function generateWebhookSecret(): string {
+  return WEBHOOK_SECRET_PREFIX + randomBytes(32).toString('base64');
+}
+
+/** The secrets that sign at `now`: the current one, then the previous one while its grace lasts. */
+export function signingSecrets(secrets: WebhookSecrets, now: Date): string[] {
+  const signing = [secrets.current];
+  if (secrets.previous && secrets.previous_until && Date.parse(secrets.previous_until) > now.getTime()) signing.push(secrets.previous);
+  return signing;
+}
+
+/** The rotated secrets: `next` signs from now on, the current one for the grace period too. */
+export function rotatedSecrets(secrets: WebhookSecrets, next: string, now: Date): WebhookSecrets {
+  return { current: next, previous: secrets.current, previous_until: new Date(now.getTime() + SECRET_ROTATION_GRACE_MS).toISOString() };
+}
+
+/** The row's sealed secrets; an IntegrityError when they were altered or moved to another row. */
+export function openWebhookSecrets(
+  sealer: CredentialSealer,
+  row: { id: string; customerId: string; secretCiphertext: Buffer; secretNonce: Buffer; wrappedDataKey: Buffer; keyId: string },
+): WebhookSecrets {
+  return sealer.open({ ciphertext: row.secretCiphertext, nonce: row.secretNonce, wrappedDataKey: row.wrappedDataKey, keyId: row.keyId }, { webhookId: row.id, customerId: row.customerId }) as unknown as WebhookSecrets;
+}
+
+/** The columns of a webhook row that hold its sealed secrets. */
+export function sealWebhookSecrets(
+  sealer: CredentialSealer,
+  secrets: WebhookSecrets,
+  binding: { webhookId: string; customerId: string },
+): { secretCiphertext: Buffer; secretNonce: Buffer; wrappedDataKey: Buffer; keyId: string } {
+  const sealed = sealer.seal({ ...secrets }, binding);
+  return { secretCiphertext: sealed.ciphertext, secretNonce: sealed.nonce, wrappedDataKey: sealed.wrappedDataKey, keyId: sealed.keyId };
+}
