@@ -3,7 +3,7 @@ import { ConnectionEvents } from '../../src/events/connection-events';
 import { CONNECTION_EVENT_TYPES } from '../../src/events/connection-event.entity';
 import { expectErrorDetail, expectValidationError, TIMESTAMP_SHAPE, UNKNOWN_ID, UUID_SHAPE } from '../support/expectations';
 import { createConnection, createCustomer, createInstance, grantConnection, type TestCustomer } from '../support/factories';
-import { TestApp } from '../support/test-app';
+import { asAdmin, TestApp } from '../support/test-app';
 import { type Reply, type ReceivedWebhook, WebhookReceiver } from '../support/webhook-receiver';
 
 /** Loopback receivers allowed, and a retry schedule of milliseconds instead of hours. */
@@ -127,7 +127,7 @@ describe('Webhooks', () => {
       const body = { url: 'http://127.0.0.1:9/x', events: ['*'] };
       expectErrorDetail(await t.http().post(path(customer)).send(body), 401);
       expectErrorDetail(await t.http().post(path(customer)).set(other.headers).send(body), 403);
-      expectErrorDetail(await t.http().post(`/v1/customers/${UNKNOWN_ID}/webhooks`).set({ 'X-Api-Key': (await import('../support/test-app')).TEST_ADMIN_KEY }).send(body), 404, 'Customer not found');
+      expectErrorDetail(await t.http().post(`/v1/customers/${UNKNOWN_ID}/webhooks`).set(asAdmin).send(body), 404, 'Customer not found');
     });
   });
 
@@ -144,8 +144,8 @@ describe('Webhooks', () => {
       expect(page.body).toEqual({ webhooks: [all.body.webhooks[1]], total: 3 });
       expectValidationError(await t.http().get(path(owner, '?limit=0')).set(owner.headers), [['query', 'limit'], 'greater_than_equal']);
       expectValidationError(await t.http().get(path(owner, '?limit=1001')).set(owner.headers), [['query', 'limit'], 'less_than_equal']);
-      expect((await t.http().get(path(await createCustomer(t))).set(asAdminHeaders()).expect(200)).body).toEqual({ webhooks: [], total: 0 });
-      expectErrorDetail(await t.http().get(`/v1/customers/${UNKNOWN_ID}/webhooks`).set(asAdminHeaders()), 404, 'Customer not found');
+      expect((await t.http().get(path(await createCustomer(t))).set(asAdmin).expect(200)).body).toEqual({ webhooks: [], total: 0 });
+      expectErrorDetail(await t.http().get(`/v1/customers/${UNKNOWN_ID}/webhooks`).set(asAdmin), 404, 'Customer not found');
     });
 
     it('changes url, events, description and enabled; null clears the description', async () => {
@@ -398,6 +398,3 @@ describe('Webhooks', () => {
   });
 });
 
-function asAdminHeaders(): Record<string, string> {
-  return { 'X-Api-Key': 'test-admin-key-0123456789abcdef0123456789abcdef' };
-}
