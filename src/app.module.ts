@@ -10,6 +10,7 @@ import { ConfigModule } from './config/config.module';
 import { CustomersModule } from './customers/customers.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
+import { OutboundModule } from './outbound/outbound.module';
 import { HealthModule } from './health/health.module';
 import { InstancesModule } from './instances/instances.module';
 import type { AppLogger } from './logging/logger';
@@ -32,6 +33,7 @@ export class AppModule {
         LoggingModule.forRoot(logger),
         DatabaseModule.forRoot(databaseUrl),
         EventsModule,
+        OutboundModule,
         AuthModule,
         HealthModule,
         CustomersModule,
