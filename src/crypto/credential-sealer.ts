@@ -19,8 +19,11 @@ export interface SealedCredentials {
 
 /** The row a sealed value belongs to; it is authenticated with the ciphertext, so a copy into another row fails. */
 export interface SealBinding {
+  /** The id of the row: a connection's, or the row of `purpose`. */
   connectionId: string;
   customerId: string;
+  /** What the row is, when it is not a connection (`oauth_app_secret`): a value sealed for one purpose never opens for another. */
+  purpose?: string;
 }
 
 /** The master keys: the active one seals, every one opens. */
@@ -40,11 +43,13 @@ export class KeyRing {
 }
 
 function credentialsAad(binding: SealBinding): Buffer {
-  return Buffer.from(`hydracore/credentials/v1|${binding.customerId}|${binding.connectionId}`, 'utf8');
+  const purpose = binding.purpose ?? 'credentials';
+  return Buffer.from(`hydracore/${purpose}/v1|${binding.customerId}|${binding.connectionId}`, 'utf8');
 }
 
 function dataKeyAad(keyId: string, binding: SealBinding): Buffer {
-  return Buffer.from(`hydracore/data-key/v1|${keyId}|${binding.customerId}|${binding.connectionId}`, 'utf8');
+  const purpose = binding.purpose === undefined ? '' : `${binding.purpose}|`;
+  return Buffer.from(`hydracore/data-key/v1|${purpose}${keyId}|${binding.customerId}|${binding.connectionId}`, 'utf8');
 }
 
 function encrypt(key: Buffer, plaintext: Buffer, aad: Buffer): { nonce: Buffer; sealed: Buffer } {

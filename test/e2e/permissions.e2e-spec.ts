@@ -15,6 +15,7 @@ const EXPECTED_PERMISSIONS = [
   'DELETE /v1/customers/:customer_id/connections/:connection_id -> customer',
   'DELETE /v1/customers/:customer_id/connections/:connection_id/grants/:grant_id -> customer',
   'DELETE /v1/customers/:customer_id/instances/:instance_id -> customer',
+  'DELETE /v1/customers/:customer_id/oauth-apps/:app_id -> customer',
   'GET /health/live -> public',
   'GET /health/ready -> public',
   'GET /internal/v1/instances/:instance_id/connections -> instance',
@@ -24,13 +25,18 @@ const EXPECTED_PERMISSIONS = [
   'GET /v1/customers/:customer_id/connections -> customer',
   'GET /v1/customers/:customer_id/connections/:connection_id -> customer',
   'GET /v1/customers/:customer_id/instances -> customer',
+  'GET /v1/customers/:customer_id/oauth-apps -> customer',
+  'GET /v1/customers/:customer_id/oauth-apps/:app_id -> customer',
   'PATCH /v1/customers/:customer_id/connections/:connection_id -> customer',
+  'PATCH /v1/customers/:customer_id/oauth-apps/:app_id -> customer',
   'POST /v1/customers -> admin',
   'POST /v1/customers/:customer_id/api-keys -> customer',
   'POST /v1/customers/:customer_id/connections -> customer',
   'POST /v1/customers/:customer_id/connections/:connection_id/grants -> customer',
+  'POST /v1/customers/:customer_id/connections/:connection_id/refresh -> customer',
   'POST /v1/customers/:customer_id/instances -> customer',
   'POST /v1/customers/:customer_id/instances/:instance_id/proxy-key -> customer',
+  'POST /v1/customers/:customer_id/oauth-apps -> customer',
 ];
 
 describe('Route permissions', () => {
