@@ -8,6 +8,7 @@ import { Client, Pool } from 'pg';
 import { CredentialSealer, KeyRing } from '../src/crypto/credential-sealer';
 import { connectEmbeddedPostgres, findFreePort } from '../src/database/embedded-postgres';
 import { runPendingMigrations } from '../src/database/migrate';
+import { BenchTokenServer, refreshesWritten, seedOAuthCustomer, TOKEN_LIFETIME_S } from './oauth';
 import { seedCustomers, type SeededInstance, type SeedShape } from './seed';
 
 /**
@@ -17,7 +18,7 @@ import { seedCustomers, type SeededInstance, type SeedShape } from './seed';
  * - DATABASE_URL (else the embedded PostgreSQL of `.data/postgres`);
  * - BENCH_DURATION seconds per run (default 10), BENCH_CONNECTIONS (default 32);
  * - BENCH_LARGE=0 to skip the 1,000,000-connection database;
- * - BENCH_SCENARIOS to run only some of health, fetch, cpu, list, create and adapters;
+ * - BENCH_SCENARIOS to run only some of health, fetch, cpu, list, create, adapters and oauth;
  * - BENCH_PROFILE=1 to write CPU profiles of the servers (`--cpu-prof`, into .data/profiles/);
  * - BENCH_SERVICE_NODE_FLAGS to start the service and the floor with other Node flags.
  */
@@ -27,7 +28,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LARGE = process.env.BENCH_LARGE !== '0';
 const PROFILE = process.env.BENCH_PROFILE === '1';
 /** Which scenarios run (BENCH_SCENARIOS=fetch,list for instance): all of them by default. */
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list,create,adapters').split(',').map((name) => name.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list,create,adapters,oauth').split(',').map((name) => name.trim()));
 /** The request rate of the CPU-per-request runs: well under what either server can take. */
 const FIXED_RATE = 500;
 const BENCH_DATABASE = 'hydracore_bench';
@@ -75,6 +76,8 @@ interface Dataset {
   lister: { customerId: string; apiKey: string; label: string };
   /** The floor's fetch in a bare Nest app on each platform adapter (`adapters.ts`), on the first dataset. */
   adapters?: { fastify: Running; express: Running };
+  /** The `oauth` scenario, on the first dataset: a service allowed to call the local token endpoint, and its connections. */
+  oauth?: { service: Running; tokens: BenchTokenServer; fetches: autocannon.Request[]; customerId: string; pool: Pool };
 }
 
 /** The platform adapters compared on the first dataset, by their scenario names. */
@@ -147,8 +150,10 @@ async function main(): Promise<void> {
       const service = await start('dist/src/main.js');
       // The adapters are compared on the first (smallest) dataset only: the size is not theirs to show.
       const comparesAdapters = SCENARIOS.has('adapters') && datasets.length === 0;
+      const oauth = SCENARIOS.has('oauth') && datasets.length === 0 ? await startOAuth(start, seededDatabases[0].pool, adminKey) : undefined;
       datasets.push({
         name,
+        oauth,
         fetches: fetchRequests(seeded.flatMap((result) => result.instances)),
         service,
         floor: await start('dist/bench/floor.js'),
@@ -162,12 +167,24 @@ async function main(): Promise<void> {
     }
     rows.push(...(await measure(datasets)));
   } finally {
+    await tokenServers.pop()?.close();
     // The servers end their own connections first: PostgreSQL stopping under them is an error in each.
     await Promise.all(running.map((server) => stopServer(server.process)));
     await Promise.all(pools.map((pool) => pool.end()));
     await embedded?.stop();
   }
   report(rows);
+}
+
+const tokenServers: BenchTokenServer[] = [];
+
+/** The service of the `oauth` scenario: refreshing within 1 s of expiry, and allowed to reach the token endpoint on loopback. */
+async function startOAuth(start: (script: string, extra?: NodeJS.ProcessEnv) => Promise<Running>, pool: Pool, adminKey: string): Promise<Dataset['oauth']> {
+  const tokens = await BenchTokenServer.start();
+  tokenServers.push(tokens);
+  const service = await start('dist/src/main.js', { OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', OAUTH_REFRESH_SKEW_SECONDS: '1', OAUTH_REFRESH_AHEAD_SECONDS: '0' });
+  const seeded = await seedOAuthCustomer(service.url, adminKey, tokens);
+  return { service, tokens, pool, ...seeded };
 }
 
 /**
@@ -273,6 +290,19 @@ async function measure(datasets: Dataset[]): Promise<Row[]> {
     await run(dataset, `adapters: floor #${round}`, dataset.floor, dataset.fetches, false);
     for (const [adapter, label] of ADAPTERS) await run(dataset, `adapters: ${label} #${round}`, dataset.adapters![adapter], dataset.fetches, false);
   }
+  // Tokens coming due all the time, next to the plain fetch on the same service: each expiry must cost exactly one token call.
+  const oauth = datasets[0].oauth;
+  if (oauth) {
+    const dataset = datasets[0];
+    await run(dataset, 'oauth: plain fetch', oauth.service, dataset.fetches, false);
+    const [callsBefore, refreshesBefore, refusedBefore] = [oauth.tokens.calls, await refreshesWritten(oauth.pool, oauth.customerId), oauth.tokens.refused];
+    await run(dataset, `oauth: fetch, tokens due every ${TOKEN_LIFETIME_S - 1} s`, oauth.service, oauth.fetches, false);
+    const calls = oauth.tokens.calls - callsBefore;
+    const refreshes = (await refreshesWritten(oauth.pool, oauth.customerId)) - refreshesBefore;
+    const refused = oauth.tokens.refused - refusedBefore;
+    log(`oauth: ${calls} token calls, ${refreshes} refreshes written, ${refused} refused: ${(calls / Math.max(refreshes, 1)).toFixed(2)} calls per expiry`);
+    oauthSummary = { token_calls: calls, refreshes, refused_refresh_tokens: refused, token_calls_per_expiry: Number((calls / Math.max(refreshes, 1)).toFixed(2)) };
+  }
   for (const dataset of SCENARIOS.has('list') ? datasets : []) {
     const { customerId, apiKey, label } = dataset.lister;
     const page = [{ method: 'GET' as const, path: `/v1/customers/${customerId}/connections?limit=100`, headers: { 'x-api-key': apiKey } }];
@@ -294,6 +324,8 @@ async function measure(datasets: Dataset[]): Promise<Row[]> {
   }
   return rows;
 }
+
+let oauthSummary: Record<string, number> | undefined;
 
 /** The fetch as a runtime does it: a random instance, one of its granted providers, a capability. */
 function fetchRequests(instances: SeededInstance[]): autocannon.Request[] {
@@ -429,7 +461,7 @@ function report(rows: Row[]): void {
   const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version };
   writeFileSync(
     join(ROOT, 'bench', 'results.json'),
-    JSON.stringify({ ran_at: new Date().toISOString(), machine, connections: CONNECTIONS, duration_s: DURATION, rows, fetch_vs_floor: summary, adapters_vs_floor: adapters }, null, 2) + '\n',
+    JSON.stringify({ ran_at: new Date().toISOString(), machine, connections: CONNECTIONS, duration_s: DURATION, rows, fetch_vs_floor: summary, adapters_vs_floor: adapters, oauth: oauthSummary }, null, 2) + '\n',
   );
   log('wrote bench/results.json');
 }

@@ -26,7 +26,7 @@ export class OAuthRefresh1796500000001 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE "connections" ADD "refresh_failures" integer NOT NULL DEFAULT '0'`);
     await queryRunner.query(`ALTER TABLE "connections" ADD "next_refresh_at" TIMESTAMP WITH TIME ZONE`);
     await queryRunner.query(
-      `CREATE INDEX "IDX_connections_refresh_due" ON "connections" ("expires_at") WHERE "auth_type" = 'oauth2' AND "has_refresh_token" IS NOT FALSE AND "status" IN ('active', 'error')`,
+      `CREATE INDEX "IDX_connections_refresh_due" ON "connections" ("expires_at") WHERE "auth_type" = 'oauth2' AND "has_refresh_token" IS NOT FALSE AND "status" IN ('active', 'error', 'expired')`,
     );
   }
 

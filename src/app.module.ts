@@ -10,11 +10,14 @@ import { ConfigModule } from './config/config.module';
 import { CustomersModule } from './customers/customers.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
+import { OutboundModule } from './outbound/outbound.module';
+import { OAuthAppsModule } from './oauth-apps/oauth-apps.module';
+import { TokenRefreshModule } from './token-refresh/token-refresh.module';
+import { DEFAULT_REFRESH_SCHEDULE, REFRESH_SCHEDULE, type RefreshSchedule } from './token-refresh/refresh-schedule';
 import { HealthModule } from './health/health.module';
 import { InstancesModule } from './instances/instances.module';
 import type { AppLogger } from './logging/logger';
 import { LoggingModule } from './logging/logging.module';
-import { OutboundModule } from './outbound/outbound.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 export interface AppModuleOptions {
@@ -22,18 +25,24 @@ export interface AppModuleOptions {
   logger: AppLogger;
   /** `DATABASE_URL`, or the URL of the embedded PostgreSQL started for this process. */
   databaseUrl: string;
+  /** Shorter refresh intervals, for tests. */
+  refreshSchedule?: Partial<RefreshSchedule>;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, logger, databaseUrl }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, logger, databaseUrl, refreshSchedule }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
+      global: true,
+      providers: [{ provide: REFRESH_SCHEDULE, useValue: { ...DEFAULT_REFRESH_SCHEDULE, ...refreshSchedule } }],
+      exports: [REFRESH_SCHEDULE],
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(logger),
         DatabaseModule.forRoot(databaseUrl),
         EventsModule,
+        OutboundModule,
         AuthModule,
         HealthModule,
         CustomersModule,
@@ -42,8 +51,9 @@ export class AppModule {
         CryptoModule,
         ConnectionsModule,
         GrantsModule,
+        OAuthAppsModule,
+        TokenRefreshModule,
         InternalCredentialsModule,
-        OutboundModule,
         WebhooksModule,
       ],
     };

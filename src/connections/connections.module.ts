@@ -9,5 +9,6 @@ import { ConnectionsService } from './connections.service';
   imports: [TypeOrmModule.forFeature([Connection])],
   controllers: [ConnectionsController],
   providers: [ConnectionsService, ConnectionReads],
+  exports: [ConnectionReads],
 })
 export class ConnectionsModule {}

@@ -17,22 +17,13 @@ export interface SealedCredentials {
   keyId: string;
 }
 
-/**
- * The row a sealed value belongs to; it is authenticated with the ciphertext, so a copy into another row
- * (or another table: each kind of row has its own additional data) fails to open.
- */
-export type SealBinding = CredentialsBinding | WebhookSecretBinding;
-
-/** A connection's credentials, in the `connections` row. */
-export interface CredentialsBinding {
+/** The row a sealed value belongs to; it is authenticated with the ciphertext, so a copy into another row fails. */
+export interface SealBinding {
+  /** The id of the row: a connection's, or the row of `purpose`. */
   connectionId: string;
   customerId: string;
-}
-
-/** A webhook's signing secrets, in the `webhooks` row. */
-export interface WebhookSecretBinding {
-  webhookId: string;
-  customerId: string;
+  /** What the row is, when it is not a connection (`oauth_app_secret`): a value sealed for one purpose never opens for another. */
+  purpose?: string;
 }
 
 /** The master keys: the active one seals, every one opens. */
@@ -51,15 +42,14 @@ export class KeyRing {
   }
 }
 
-// The credentials' strings are those rows were first sealed with; other kinds of rows name themselves.
 function credentialsAad(binding: SealBinding): Buffer {
-  if ('webhookId' in binding) return Buffer.from(`hydracore/webhook-secret/v1|${binding.customerId}|${binding.webhookId}`, 'utf8');
-  return Buffer.from(`hydracore/credentials/v1|${binding.customerId}|${binding.connectionId}`, 'utf8');
+  const purpose = binding.purpose ?? 'credentials';
+  return Buffer.from(`hydracore/${purpose}/v1|${binding.customerId}|${binding.connectionId}`, 'utf8');
 }
 
 function dataKeyAad(keyId: string, binding: SealBinding): Buffer {
-  if ('webhookId' in binding) return Buffer.from(`hydracore/webhook-secret-data-key/v1|${keyId}|${binding.customerId}|${binding.webhookId}`, 'utf8');
-  return Buffer.from(`hydracore/data-key/v1|${keyId}|${binding.customerId}|${binding.connectionId}`, 'utf8');
+  const purpose = binding.purpose === undefined ? '' : `${binding.purpose}|`;
+  return Buffer.from(`hydracore/data-key/v1|${purpose}${keyId}|${binding.customerId}|${binding.connectionId}`, 'utf8');
 }
 
 function encrypt(key: Buffer, plaintext: Buffer, aad: Buffer): { nonce: Buffer; sealed: Buffer } {
@@ -83,10 +73,9 @@ function decrypt(key: Buffer, nonce: Buffer, sealed: Buffer, aad: Buffer): Buffe
 }
 
 /**
- * Envelope encryption of connection credentials (and of other secrets kept in a row: webhook secrets)
- * with AES-256-GCM: each row's secret under a random data key of its own, the data key wrapped by a
- * master key named by its id. Both layers authenticate the row they belong to (its kind, customer id,
- * row id). Pure functions of node:crypto.
+ * Envelope encryption of connection credentials with AES-256-GCM: each connection's credentials under
+ * a random data key of their own, the data key wrapped by a master key named by its id. Both layers
+ * authenticate the row they belong to (customer id, connection id). Pure functions of node:crypto.
  */
 export class CredentialSealer {
   constructor(private readonly keyRing: KeyRing) {}

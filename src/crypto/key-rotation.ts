@@ -17,7 +17,8 @@ interface SealedTable {
 /** Every table holding sealed values; `keys:rotate` re-wraps each in turn. */
 const SEALED_TABLES: SealedTable[] = [
   { table: 'connections', binding: (row) => ({ connectionId: row.id, customerId: row.customer_id }) },
-  { table: 'webhooks', binding: (row) => ({ webhookId: row.id, customerId: row.customer_id }) },
+  // The purpose webhook secrets are sealed for (WEBHOOK_SECRET_PURPOSE in src/webhooks/webhook-secrets.ts).
+  { table: 'webhooks', binding: (row) => ({ connectionId: row.id, customerId: row.customer_id, purpose: 'webhook_secret' }) },
 ];
 
 interface SealedKeyRow {

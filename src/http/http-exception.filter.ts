@@ -32,6 +32,7 @@ const UNAVAILABLE_MESSAGES = [/Connection terminated/i, /timeout exceeded when t
 const CONFLICTS: Record<string, string> = {
   UQ_connections_customer_provider_name: 'A connection with this provider and name already exists',
   UQ_grants_connection_instance: 'This connection is already granted to this instance',
+  UQ_oauth_apps_customer_provider: 'An OAuth app for this provider already exists',
 };
 
 /** Foreign keys by name → the 404 a client sees when what it refers to went away meanwhile. */
@@ -41,6 +42,7 @@ const MISSING_REFERENCES: Record<string, string> = {
   FK_connections_customer: 'Customer not found',
   FK_grants_connection: 'Connection not found',
   FK_grants_instance: 'Instance not found',
+  FK_oauth_apps_customer: 'Customer not found',
   FK_webhooks_customer: 'Customer not found',
   FK_webhook_deliveries_webhook: 'Webhook not found',
 };

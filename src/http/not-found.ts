@@ -4,7 +4,7 @@ import { NotFoundException } from '@nestjs/common';
  * The one way to say "not found or not yours": another customer's resource is answered exactly like
  * a missing one, so its existence is never revealed.
  */
-export function notFound(resource: 'Customer' | 'API key' | 'Instance' | 'Connection' | 'Grant' | 'Webhook'): NotFoundException {
+export function notFound(resource: 'Customer' | 'API key' | 'Instance' | 'Connection' | 'Grant' | 'OAuth app' | 'Webhook'): NotFoundException {
   return new NotFoundException(`${resource} not found`);
 }
 

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TokenRefreshModule } from '../token-refresh/token-refresh.module';
 import { InternalCredentialsController } from './internal-credentials.controller';
 import { FetchLookups } from './fetch-lookup';
 import { InternalCredentialsService } from './internal-credentials.service';
@@ -6,6 +7,7 @@ import { ProxyKeyStrategy } from './proxy-key.strategy';
 
 /** The runtime fetch, and the instance principal (proxy key) that exists for it. */
 @Module({
+  imports: [TokenRefreshModule],
   controllers: [InternalCredentialsController],
   providers: [InternalCredentialsService, FetchLookups, ProxyKeyStrategy],
 })

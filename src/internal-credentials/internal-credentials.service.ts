@@ -1,13 +1,14 @@
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { invalidCredentials } from '../auth/credentials';
 import { AppConfig } from '../config/app-config';
-import { CredentialSealer } from '../crypto/credential-sealer';
+import { CredentialSealer, type SealedCredentials } from '../crypto/credential-sealer';
 import { LastUsedRecorder } from '../database/last-used-recorder';
 import { CodedProblem, ValidationProblem } from '../http/problems';
 import type { Principal } from '../http/request-context';
 import { isUuid, uuidPathValue } from '../http/uuid-param';
 import type { FetchedCredentialsResponse } from './dto/fetched-credentials.response';
-import { decideFetch } from './fetch-decision';
+import { RefreshEngine } from '../token-refresh/refresh-engine';
+import { afterFailedRefresh, decideFetch } from './fetch-decision';
 import { FetchLookups, type GrantedConnectionRow } from './fetch-lookup';
 import { checkFetchQuery, type FetchQuery } from './fetch-query';
 
@@ -26,6 +27,7 @@ export class InternalCredentialsService {
     private readonly lookups: FetchLookups,
     private readonly sealer: CredentialSealer,
     private readonly lastUsed: LastUsedRecorder,
+    private readonly refresher: RefreshEngine,
     config: AppConfig,
   ) {
     this.skewMs = config.oauthRefreshSkewMs;
@@ -53,15 +55,40 @@ export class InternalCredentialsService {
       case 'forbidden':
         throw new ForbiddenException(`The grant does not include the capability ${query.capability}`);
       case 'revoked':
-        throw new CodedProblem(409, 'The provider revoked this connection\u2019s refresh token: store new credentials with PATCH', 'connection_revoked');
+        throw revokedProblem();
       case 'serve':
-        return this.serve(decision.row, decision.expired ? 'expired' : decision.row.status);
+        if (decision.refresh) return this.serveRefreshed(decision.row, now);
+        return this.serve(decision.row, decision.row, decision.expired ? 'expired' : decision.row.status);
     }
   }
 
-  private serve(row: GrantedConnectionRow, status: string): FetchedCredentialsResponse {
+  /**
+   * A token due for a refresh: refreshed first (exactly once, whoever else asks), unless the connection
+   * is backing off after a failure, which a fetch never bypasses. Then the new credentials; or the
+   * stored ones while they are still valid; or a 503 that says when to try again.
+   */
+  private async serveRefreshed(row: GrantedConnectionRow, now: Date): Promise<FetchedCredentialsResponse> {
+    const backingOff = row.next_refresh_at !== null && row.next_refresh_at > now;
+    const state = backingOff ? undefined : await this.refresher.refresh(row.id, 'fetch', row.credentials_version);
+    if (!backingOff && state === undefined) throw new NotFoundException(`No ${row.provider} connection is granted to this instance`);
+    if (state?.status === 'revoked') throw revokedProblem();
+    if (state && state.credentialsVersion !== row.credentials_version) {
+      return this.serve(row, { ...state.sealed, expires_at: state.expiresAt }, state.status);
+    }
+    const expiresAt = state?.expiresAt ?? row.expires_at;
+    if (state && !state.refreshable) return this.serve(row, row, expiresAt !== null && expiresAt <= now ? 'expired' : state.status);
+    const after = afterFailedRefresh(expiresAt, state?.nextAttemptAt ?? row.next_refresh_at, now);
+    if (after.serve) return this.serve(row, row, state?.status ?? row.status);
+    throw new CodedProblem(503, 'The token has expired and could not be refreshed yet; try again after Retry-After seconds', undefined, {
+      'Retry-After': String(after.retryAfterSeconds),
+    });
+  }
+
+  private serve(row: GrantedConnectionRow, sealed: SealedRow, status: string): FetchedCredentialsResponse {
     const credentials = this.sealer.open(
-      { ciphertext: row.credentials_ciphertext, nonce: row.credentials_nonce, wrappedDataKey: row.wrapped_data_key, keyId: row.key_id },
+      'ciphertext' in sealed
+        ? sealed
+        : { ciphertext: sealed.credentials_ciphertext, nonce: sealed.credentials_nonce, wrappedDataKey: sealed.wrapped_data_key, keyId: sealed.key_id },
       { connectionId: row.id, customerId: row.customer_id },
     );
     this.lastUsed.touch('connections', row.id);
@@ -73,7 +100,14 @@ export class InternalCredentialsService {
       name: row.name,
       auth_type: row.auth_type,
       status,
-      expires_at: row.expires_at?.toISOString() ?? null,
+      expires_at: sealed.expires_at?.toISOString() ?? null,
     };
   }
+}
+
+/** The sealed credentials as the lookup row holds them, or as a refresh left them. */
+type SealedRow = GrantedConnectionRow | (SealedCredentials & { expires_at: Date | null });
+
+function revokedProblem(): CodedProblem {
+  return new CodedProblem(409, 'The provider refused this connection\u2019s refresh token: store new credentials with PATCH', 'connection_revoked');
 }

@@ -1,7 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { OutboundClient } from './outbound-client';
 
-/** The one client of every call that leaves the process. */
+/** Every call that leaves the process goes through `OutboundClient`. */
 @Global()
-@Module({ providers: [OutboundClient], exports: [OutboundClient] })
+@Module({
+  providers: [OutboundClient],
+  exports: [OutboundClient],
+})
 export class OutboundModule {}

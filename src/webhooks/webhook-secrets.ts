@@ -1,9 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import type { CredentialSealer } from '../crypto/credential-sealer';
+import type { CredentialSealer, SealBinding } from '../crypto/credential-sealer';
 
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 /** After a rotation the previous secret keeps signing this long, so receivers can switch without a gap. */
 export const SECRET_ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;
+
+/** Sealed to its webhook's row, for this purpose only: it opens nowhere else, and nothing else opens as it. */
+export const WEBHOOK_SECRET_PURPOSE = 'webhook_secret';
+
+export function webhookSecretBinding(webhookId: string, customerId: string): SealBinding {
+  return { connectionId: webhookId, customerId, purpose: WEBHOOK_SECRET_PURPOSE };
+}
 
 /** What a webhook row seals: the current secret and, for the grace period after a rotation, the previous one. */
 export interface WebhookSecrets {
@@ -35,15 +42,15 @@ export function openWebhookSecrets(
   sealer: CredentialSealer,
   row: { id: string; customerId: string; secretCiphertext: Buffer; secretNonce: Buffer; wrappedDataKey: Buffer; keyId: string },
 ): WebhookSecrets {
-  return sealer.open({ ciphertext: row.secretCiphertext, nonce: row.secretNonce, wrappedDataKey: row.wrappedDataKey, keyId: row.keyId }, { webhookId: row.id, customerId: row.customerId }) as unknown as WebhookSecrets;
+  return sealer.open({ ciphertext: row.secretCiphertext, nonce: row.secretNonce, wrappedDataKey: row.wrappedDataKey, keyId: row.keyId }, webhookSecretBinding(row.id, row.customerId)) as unknown as WebhookSecrets;
 }
 
 /** The columns of a webhook row that hold its sealed secrets. */
 export function sealWebhookSecrets(
   sealer: CredentialSealer,
   secrets: WebhookSecrets,
-  binding: { webhookId: string; customerId: string },
+  { webhookId, customerId }: { webhookId: string; customerId: string },
 ): { secretCiphertext: Buffer; secretNonce: Buffer; wrappedDataKey: Buffer; keyId: string } {
-  const sealed = sealer.seal({ ...secrets }, binding);
+  const sealed = sealer.seal({ ...secrets }, webhookSecretBinding(webhookId, customerId));
   return { secretCiphertext: sealed.ciphertext, secretNonce: sealed.nonce, wrappedDataKey: sealed.wrappedDataKey, keyId: sealed.keyId };
 }

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { CredentialSealer, KeyRing } from '../../src/crypto/credential-sealer';
 import { rotateDataKeys } from '../../src/crypto/key-rotation';
-import { isPublicAddress } from '../../src/outbound/outbound-client';
+import { isPublicAddress } from '../../src/outbound/address-rule';
 import { sealWebhookSecrets } from '../../src/webhooks/webhook-secrets';
 import { expectValidationError } from '../support/expectations';
 import { createConnection, createCustomer, type TestCustomer } from '../support/factories';

@@ -2,7 +2,11 @@ import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
+import passport from 'passport';
 import { DataSource } from 'typeorm';
+import { CustomerOrAdminStrategy } from '../../src/auth/strategies/customer-or-admin.strategy';
+import { CUSTOMER_OR_ADMIN_STRATEGY, INSTANCE_STRATEGY } from '../../src/auth/strategy-names';
+import { ProxyKeyStrategy } from '../../src/internal-credentials/proxy-key.strategy';
 import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { LastUsedRecorder } from '../../src/database/last-used-recorder';
@@ -26,6 +30,9 @@ export const TEST_ENV: NodeJS.ProcessEnv = {
 
 export const asAdmin = { 'X-Api-Key': TEST_ADMIN_KEY };
 
+/** What `createApp` takes besides the configuration: shorter refresh intervals, for instance. */
+export type AppOptions = Parameters<typeof createApp>[3];
+
 /** The service on its own fresh database, with the production wiring, and its log lines captured. */
 export class TestApp {
   /** Every line the service logged, as written. */
@@ -34,20 +41,27 @@ export class TestApp {
   /** The running service; replaced by `restart`. */
   app!: NestFastifyApplication;
 
-  private constructor(private readonly database: { url: string; drop(): Promise<void> }) {}
+  private constructor(
+    private readonly database: { url: string; drop(): Promise<void> },
+    private readonly options: AppOptions,
+  ) {}
 
   /** `reach` lets a test put something between the service and its database (see TcpProxy). */
-  static async start(env: NodeJS.ProcessEnv = {}, reach: (url: string) => string = (url) => url): Promise<TestApp> {
+  static async start(env: NodeJS.ProcessEnv = {}, reach: (url: string) => string = (url) => url, options: AppOptions = {}): Promise<TestApp> {
     const created = await createTestDatabase();
     const database = { url: reach(created.url), drop: created.drop };
-    const t = new TestApp(database);
+    const t = new TestApp(database, options);
     t.app = await t.boot(env);
     return t;
   }
 
-  /** Another replica of the service on this one's database; closing it leaves the database to this one. */
-  async replica(env: NodeJS.ProcessEnv = {}): Promise<TestApp> {
-    const replica = new TestApp({ url: this.database.url, drop: async () => undefined });
+  /**
+   * A second replica of the service on the same database, as production runs several; `close()` leaves
+   * the database. Passport keeps strategies in one registry per process, so while both run, both
+   * authenticate with the strategies of the app whose `http()` was called last (see there).
+   */
+  async replica(env: NodeJS.ProcessEnv = {}, options: AppOptions = this.options): Promise<TestApp> {
+    const replica = new TestApp({ url: this.database.url, drop: async () => undefined }, options);
     replica.app = await replica.boot(env);
     return replica;
   }
@@ -61,10 +75,16 @@ export class TestApp {
   private boot(env: NodeJS.ProcessEnv): Promise<NestFastifyApplication> {
     const logger = createLogger('info', { write: (line: string) => void this.logLines.push(line) });
     const config = loadConfig({ ...TEST_ENV, ...env, DATABASE_URL: this.database.url });
-    return createApp(config, logger, this.database.url);
+    return createApp(config, logger, this.database.url, this.options);
   }
 
+  /**
+   * Passport keeps one registry of strategies per process: with several apps in a test file (replicas,
+   * an app with other settings), requests are authenticated by this app's own strategies again.
+   */
   http(): TestAgent {
+    passport.use(CUSTOMER_OR_ADMIN_STRATEGY, this.app.get(CustomerOrAdminStrategy));
+    passport.use(INSTANCE_STRATEGY, this.app.get(ProxyKeyStrategy));
     return request(this.app.getHttpServer());
   }
 
