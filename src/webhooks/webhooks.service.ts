@@ -129,16 +129,15 @@ export class WebhooksService {
     return webhook;
   }
 
-  /** The outbound-URL rule at save time: a 422 at `body.url` saying why. */
+  /** The outbound-URL rule at save time: a 422 at `body.url` saying why (as for an OAuth app's token URL). */
   private async assertUrlAllowed(url: string): Promise<void> {
     try {
       await this.outbound.assertUrlAllowed(url);
     } catch (error) {
-      if (error instanceof OutboundUrlError) throw validationProblem(['body', 'url'], `url ${error.message}`, 'value_error');
-      throw error;
+      if (error instanceof OutboundUrlError) throw validationProblem(['body', 'url'], error.message, 'url_refused');
+      throw validationProblem(['body', 'url'], 'The webhook URL\u2019s host name could not be resolved now; try again', 'url_unresolved');
     }
   }
-
 
   private map(webhook: Webhook): WebhookResponse {
     return {

@@ -56,10 +56,10 @@ describe('Webhook URLs: https and public addresses only, unless OUTBOUND_ALLOW_P
   ])('refuses %s with 422 at body.url, on create and on update', async (_name, given) => {
     const url = given === 'RECEIVER' ? endpoint.url : given;
     const created = await t.http().post(`/v1/customers/${customer.id}/webhooks`).set(customer.headers).send({ url, events: ['*'] });
-    expectValidationError(created, [['body', 'url'], 'value_error']);
-    expect(created.body.detail[0].msg).toMatch(/^url must /);
+    expectValidationError(created, [['body', 'url'], 'url_refused']);
+    expect(created.body.detail[0].msg).toMatch(/^The URL (must|resolves to a loopback)/);
     const updated = await t.http().patch(`/v1/customers/${customer.id}/webhooks/${publicWebhookId}`).set(customer.headers).send({ url });
-    expectValidationError(updated, [['body', 'url'], 'value_error']);
+    expectValidationError(updated, [['body', 'url'], 'url_refused']);
     const [row] = await t.db.query('SELECT url FROM webhooks WHERE id = $1', [publicWebhookId]);
     expect(row.url).toBe(PUBLIC_URL);
   });
@@ -69,7 +69,7 @@ describe('Webhook URLs: https and public addresses only, unless OUTBOUND_ALLOW_P
     const { address } = await lookup(name);
     expect(isPublicAddress(address)).toBe(false);
     const created = await t.http().post(`/v1/customers/${customer.id}/webhooks`).set(customer.headers).send({ url: `https://${name}/x`, events: ['*'] });
-    expectValidationError(created, [['body', 'url'], 'value_error']);
+    expectValidationError(created, [['body', 'url'], 'url_refused']);
     expect(created.body.detail[0].msg).toMatch(/non-public address/);
   });
 

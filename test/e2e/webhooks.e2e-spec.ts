@@ -118,8 +118,8 @@ describe('Webhooks', () => {
 
     it('refuses a missing url, one that is not a URL, and unknown fields', async () => {
       expectValidationError(await t.http().post(path(customer)).set(customer.headers).send({ events: ['*'] }), [['body', 'url'], 'missing']);
-      expectValidationError(await t.http().post(path(customer)).set(customer.headers).send({ url: 'not a url', events: ['*'] }), [['body', 'url'], 'value_error']);
-      expectValidationError(await t.http().post(path(customer)).set(customer.headers).send({ url: 'ftp://127.0.0.1/x', events: ['*'] }), [['body', 'url'], 'value_error']);
+      expectValidationError(await t.http().post(path(customer)).set(customer.headers).send({ url: 'not a url', events: ['*'] }), [['body', 'url'], 'url_refused']);
+      expectValidationError(await t.http().post(path(customer)).set(customer.headers).send({ url: 'ftp://127.0.0.1/x', events: ['*'] }), [['body', 'url'], 'url_refused']);
       expectValidationError(await t.http().post(path(customer)).set(customer.headers).send({ url: 'http://127.0.0.1:9/x', events: ['*'], secret: 'whsec_mine' }), [['body', 'secret'], 'extra_forbidden']);
     });
 
