@@ -1,9 +1,10 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { ConnectionEvents } from '../../src/events/connection-events';
+import { BackgroundRefresher } from '../../src/token-refresh/background-refresher';
 import { CONNECTION_EVENT_TYPES } from '../../src/events/connection-event.entity';
 import { expectErrorDetail, expectValidationError, TIMESTAMP_SHAPE, UNKNOWN_ID, UUID_SHAPE } from '../support/expectations';
 import { createConnection, createCustomer, createInstance, grantConnection, type TestCustomer } from '../support/factories';
 import { asAdmin, TestApp } from '../support/test-app';
+import { TokenServer } from '../support/token-server';
 import { type Reply, type ReceivedWebhook, WebhookReceiver } from '../support/webhook-receiver';
 
 /** Loopback receivers allowed, and a retry schedule of milliseconds instead of hours. */
@@ -59,7 +60,8 @@ describe('Webhooks', () => {
   }
 
   beforeAll(async () => {
-    t = await TestApp.start(FAST_WEBHOOKS);
+    // No background refresh pass unless a test runs one.
+    t = await TestApp.start(FAST_WEBHOOKS, undefined, { refreshSchedule: { backgroundIntervalMs: 3_600_000 } });
     customer = await createCustomer(t);
     other = await createCustomer(t);
   });
@@ -192,39 +194,34 @@ describe('Webhooks', () => {
   });
 
   describe('delivery', () => {
-    it('sends each event type with the Connection or Grant as the API shows it, signed, never with credentials', async () => {
+    it('sends the events of API changes with the Connection or Grant as the API shows it, signed, never with credentials', async () => {
       const owner = await createCustomer(t);
       const endpoint = await receiver();
       const { secret } = await createWebhook(owner, { url: endpoint.url, events: ['*'] });
       const token = 'tok-never-in-a-webhook-8f1d';
 
-      const created = (await t.http().post(`/v1/customers/${owner.id}/connections`).set(owner.headers).send({ provider: 'gmail', name: 'inbox', credentials: { access_token: token, refresh_token: `r-${token}` } }).expect(201)).body;
+      const created = (await t.http().post(`/v1/customers/${owner.id}/connections`).set(owner.headers).send({ provider: 'slack', name: 'inbox', credentials: { access_token: token, refresh_token: `r-${token}` } }).expect(201)).body;
       const connectionPath = `/v1/customers/${owner.id}/connections/${created.id}`;
       const instance = await createInstance(t, owner);
       const grant = (await t.http().post(`${connectionPath}/grants`).set(owner.headers).send({ instance_id: instance.id, capabilities: ['read'] }).expect(201)).body;
       await t.http().delete(`${connectionPath}/grants/${grant.id}`).set(owner.headers).expect(204);
       await t.db.query(`UPDATE connections SET status = 'revoked', error_message = 'invalid_grant' WHERE id = $1`, [created.id]);
       const updated = (await t.http().patch(connectionPath).set(owner.headers).send({ credentials: { access_token: `new-${token}` } }).expect(200)).body;
-      // The refresh engine's events, written as it writes them: through the outbox, in a transaction.
-      const lifecycle = ['connection.refreshed', 'connection.refresh_failed', 'connection.revoked', 'connection.expired'] as const;
-      await t.db.transaction(async (manager) => {
-        for (const type of lifecycle) await t.app.get(ConnectionEvents).record(manager, { type, customerId: owner.id, connectionId: created.id, data: updated });
-      });
       const beforeDelete = (await t.http().get(connectionPath).set(owner.headers).expect(200)).body;
       await t.http().delete(connectionPath).set(owner.headers).expect(204);
 
-      const received = await endpoint.waitFor(CONNECTION_EVENT_TYPES.length);
+      const types = ['connection.created', 'grant.created', 'grant.deleted', 'connection.updated', 'connection.recovered', 'connection.deleted'];
+      const received = await endpoint.waitFor(types.length);
       await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(endpoint.received).toHaveLength(CONNECTION_EVENT_TYPES.length);
+      expect(endpoint.received).toHaveLength(types.length);
       const events = received.map((request) => verified(secret, request));
       const byType = Object.fromEntries(events.map((event) => [event.type, event]));
-      expect(Object.keys(byType).sort()).toEqual([...CONNECTION_EVENT_TYPES].sort());
+      expect(Object.keys(byType).sort()).toEqual([...types].sort());
       expect(byType['connection.created'].data).toEqual(created);
       expect(byType['grant.created'].data).toEqual(grant);
       expect(byType['grant.deleted'].data).toEqual(grant);
       expect(byType['connection.updated'].data).toEqual(updated);
       expect(byType['connection.recovered'].data).toEqual(updated);
-      for (const type of lifecycle) expect(byType[type].data).toEqual(updated);
       expect(byType['connection.deleted'].data).toEqual(beforeDelete);
       for (const event of events) expect(event.timestamp).toMatch(TIMESTAMP_SHAPE);
       for (const request of received) {
@@ -235,6 +232,54 @@ describe('Webhooks', () => {
         expect(Math.abs(Number(request.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
       }
       expect(new Set(received.map((request) => request.headers['webhook-id'])).size).toBe(received.length);
+    });
+
+    it('sends the refresh lifecycle as the refresh engine writes it: refreshed, refresh_failed, recovered, revoked, expired', async () => {
+      const owner = await createCustomer(t);
+      const tokens = await TokenServer.start();
+      try {
+        const endpoint = await receiver();
+        await t.http().post(`/v1/customers/${owner.id}/oauth-apps`).set(owner.headers).send({ provider: 'gmail', client_id: 'c1', client_secret: 'app-secret-never-sent', token_url: tokens.url }).expect(201);
+        const firstRefreshToken = tokens.issueRefreshToken();
+        const connection = (
+          await t
+            .http()
+            .post(`/v1/customers/${owner.id}/connections`)
+            .set(owner.headers)
+            .send({ provider: 'gmail', name: 'inbox', credentials: { access_token: 'at-0', refresh_token: firstRefreshToken, expires_at: Math.floor(Date.now() / 1000) + 30 } })
+            .expect(201)
+        ).body;
+        const { secret } = await createWebhook(owner, { url: endpoint.url, events: CONNECTION_EVENT_TYPES.filter((type) => type !== 'connection.created') });
+        const refresh = () => t.http().post(`/v1/customers/${owner.id}/connections/${connection.id}/refresh`).set(owner.headers).expect(200);
+
+        const refreshed = (await refresh()).body;
+        tokens.mode = 'fail500';
+        const failed = (await refresh()).body;
+        tokens.mode = 'ok';
+        const recovered = (await refresh()).body;
+        tokens.mode = 'invalid_grant';
+        const revoked = (await refresh()).body;
+        // Not refreshable (an API key) and past its expiry: the background pass marks it expired.
+        const stale = await createConnection(t, owner, { auth_type: 'api_key', credentials: { api_key: 'k', expires_at: Math.floor(Date.now() / 1000) - 60 } });
+        await t.app.get(BackgroundRefresher).tick();
+        const expired = (await t.http().get(`/v1/customers/${owner.id}/connections/${stale.id}`).set(owner.headers).expect(200)).body;
+        expect([refreshed.status, failed.status, recovered.status, revoked.status, expired.status]).toEqual(['active', 'error', 'active', 'revoked', 'expired']);
+
+        const received = await endpoint.waitFor(6);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const events = endpoint.received.map((request) => verified(secret, request));
+        // Delivery is unordered: compared as a set of (type, status the connection had then).
+        expect(events.map((event) => `${event.type} ${event.data.status}`).sort()).toEqual(
+          ['connection.refreshed active', 'connection.refresh_failed error', 'connection.recovered active', 'connection.refreshed active', 'connection.revoked revoked', 'connection.expired expired'].sort(),
+        );
+        expect(events.find((event) => event.type === 'connection.expired')!.data).toEqual(expired);
+        expect(events.find((event) => event.type === 'connection.revoked')!.data).toEqual(revoked);
+        for (const request of received) {
+          for (const handedOut of [...tokens.handedOut, firstRefreshToken, 'app-secret-never-sent']) expect(request.body).not.toContain(handedOut);
+        }
+      } finally {
+        await tokens.close();
+      }
     });
 
     it('sends only the subscribed events, to enabled webhooks of the customer only', async () => {
