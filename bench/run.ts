@@ -9,6 +9,7 @@ import { CredentialSealer, KeyRing } from '../src/crypto/credential-sealer';
 import { connectEmbeddedPostgres, findFreePort } from '../src/database/embedded-postgres';
 import { runPendingMigrations } from '../src/database/migrate';
 import { BenchTokenServer, refreshesWritten, seedOAuthCustomer, TOKEN_LIFETIME_S } from './oauth';
+import { BenchWebhookReceiver, deliveriesLeft, outboxRows, seedWebhookCustomer, subscribeEveryCustomer, WEBHOOK_DATABASE, writeEvents } from './webhooks';
 import { seedCustomers, type SeededInstance, type SeedShape } from './seed';
 
 /**
@@ -18,7 +19,7 @@ import { seedCustomers, type SeededInstance, type SeedShape } from './seed';
  * - DATABASE_URL (else the embedded PostgreSQL of `.data/postgres`);
  * - BENCH_DURATION seconds per run (default 10), BENCH_CONNECTIONS (default 32);
  * - BENCH_LARGE=0 to skip the 1,000,000-connection database;
- * - BENCH_SCENARIOS to run only some of health, fetch, cpu, list, create, adapters and oauth;
+ * - BENCH_SCENARIOS to run only some of health, fetch, cpu, list, create, adapters, oauth and webhooks;
  * - BENCH_PROFILE=1 to write CPU profiles of the servers (`--cpu-prof`, into .data/profiles/);
  * - BENCH_SERVICE_NODE_FLAGS to start the service and the floor with other Node flags.
  */
@@ -28,7 +29,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LARGE = process.env.BENCH_LARGE !== '0';
 const PROFILE = process.env.BENCH_PROFILE === '1';
 /** Which scenarios run (BENCH_SCENARIOS=fetch,list for instance): all of them by default. */
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list,create,adapters,oauth').split(',').map((name) => name.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list,create,adapters,oauth,webhooks').split(',').map((name) => name.trim()));
 /** The request rate of the CPU-per-request runs: well under what either server can take. */
 const FIXED_RATE = 500;
 const BENCH_DATABASE = 'hydracore_bench';
@@ -78,6 +79,8 @@ interface Dataset {
   adapters?: { fastify: Running; express: Running };
   /** The `oauth` scenario, on the first dataset: a service allowed to call the local token endpoint, and its connections. */
   oauth?: { service: Running; tokens: BenchTokenServer; fetches: autocannon.Request[]; customerId: string; pool: Pool };
+  /** The `webhooks` scenario, on the first dataset: its pool (to subscribe every customer), and a service on a database of its own delivering to a local receiver. */
+  webhooks?: { pool: Pool; sealer: CredentialSealer; service: Running; receiver: BenchWebhookReceiver; deliveryPool: Pool; customerId: string };
 }
 
 /** The platform adapters compared on the first dataset, by their scenario names. */
@@ -151,9 +154,14 @@ async function main(): Promise<void> {
       // The adapters are compared on the first (smallest) dataset only: the size is not theirs to show.
       const comparesAdapters = SCENARIOS.has('adapters') && datasets.length === 0;
       const oauth = SCENARIOS.has('oauth') && datasets.length === 0 ? await startOAuth(start, seededDatabases[0].pool, adminKey) : undefined;
+      const webhooks =
+        SCENARIOS.has('webhooks') && datasets.length === 0
+          ? { pool: seededDatabases[0].pool, sealer, ...(await startWebhooks(serverUrl, (extra) => startServer('dist/src/main.js', { ...env, ...extra }).then((server) => (running.push(server), server)), pools, adminKey)) }
+          : undefined;
       datasets.push({
         name,
         oauth,
+        webhooks,
         fetches: fetchRequests(seeded.flatMap((result) => result.instances)),
         service,
         floor: await start('dist/bench/floor.js'),
@@ -168,6 +176,7 @@ async function main(): Promise<void> {
     rows.push(...(await measure(datasets)));
   } finally {
     await tokenServers.pop()?.close();
+    await webhookReceivers.pop()?.close();
     // The servers end their own connections first: PostgreSQL stopping under them is an error in each.
     await Promise.all(running.map((server) => stopServer(server.process)));
     await Promise.all(pools.map((pool) => pool.end()));
@@ -185,6 +194,25 @@ async function startOAuth(start: (script: string, extra?: NodeJS.ProcessEnv) => 
   const service = await start('dist/src/main.js', { OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', OAUTH_REFRESH_SKEW_SECONDS: '1', OAUTH_REFRESH_AHEAD_SECONDS: '0' });
   const seeded = await seedOAuthCustomer(service.url, adminKey, tokens);
   return { service, tokens, pool, ...seeded };
+}
+
+const webhookReceivers: BenchWebhookReceiver[] = [];
+
+/** The delivering service of the `webhooks` scenario, on a database of its own, allowed to reach the receiver on loopback. */
+async function startWebhooks(
+  serverUrl: string,
+  start: (extra: NodeJS.ProcessEnv) => Promise<Running>,
+  pools: Pool[],
+  adminKey: string,
+): Promise<Pick<NonNullable<Dataset['webhooks']>, 'service' | 'receiver' | 'deliveryPool' | 'customerId'>> {
+  const databaseUrl = await recreateDatabase(serverUrl, WEBHOOK_DATABASE);
+  await runPendingMigrations(databaseUrl);
+  const deliveryPool = new Pool({ connectionString: databaseUrl, max: 2 });
+  pools.push(deliveryPool);
+  const receiver = await BenchWebhookReceiver.start();
+  webhookReceivers.push(receiver);
+  const service = await start({ DATABASE_URL: databaseUrl, OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true' });
+  return { service, receiver, deliveryPool, customerId: await seedWebhookCustomer(service.url, adminKey, receiver.url) };
 }
 
 /**
@@ -303,6 +331,8 @@ async function measure(datasets: Dataset[]): Promise<Row[]> {
     log(`oauth: ${calls} token calls, ${refreshes} refreshes written, ${refused} refused: ${(calls / Math.max(refreshes, 1)).toFixed(2)} calls per expiry`);
     oauthSummary = { token_calls: calls, refreshes, refused_refresh_tokens: refused, token_calls_per_expiry: Number((calls / Math.max(refreshes, 1)).toFixed(2)) };
   }
+  const webhooks = datasets[0].webhooks;
+  if (webhooks) rows.push(...(await measureWebhooks(datasets[0], webhooks, run)));
   for (const dataset of SCENARIOS.has('list') ? datasets : []) {
     const { customerId, apiKey, label } = dataset.lister;
     const page = [{ method: 'GET' as const, path: `/v1/customers/${customerId}/connections?limit=100`, headers: { 'x-api-key': apiKey } }];
@@ -326,6 +356,46 @@ async function measure(datasets: Dataset[]): Promise<Row[]> {
 }
 
 let oauthSummary: Record<string, number> | undefined;
+let webhookSummary: Record<string, number> | undefined;
+
+/**
+ * Deliveries per second: events written in one statement, timed until the receiver has every one and
+ * every attempt is recorded as succeeded. Then the fetch, before and with a webhook on every customer:
+ * the outbox and the delivery queue must not grow by a row.
+ */
+async function measureWebhooks(
+  dataset: Dataset,
+  webhooks: NonNullable<Dataset['webhooks']>,
+  run: (dataset: Dataset, scenario: string, target: Running, requests: autocannon.Request[], watchRss: boolean) => Promise<void>,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  const count = Math.max(500, DURATION * 500);
+  const before = webhooks.receiver.received;
+  const cpu = cpuMeter(webhooks.service.process.pid!);
+  const started = Date.now();
+  await writeEvents(webhooks.deliveryPool, webhooks.customerId, count);
+  await webhooks.receiver.until(before + count);
+  while ((await deliveriesLeft(webhooks.deliveryPool, webhooks.customerId)) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  const elapsed = (Date.now() - started) / 1000;
+  const perDelivery = cpu.perRequest(count);
+  const rate = Math.round(count / elapsed);
+  log(`webhooks: ${count} deliveries in ${elapsed.toFixed(2)} s: ${rate} per second; CPU µs per delivery: service ${perDelivery.cpu_us_per_request}, PostgreSQL ${perDelivery.postgres_cpu_us_per_request}`);
+  rows.push({ dataset: 'webhooks', scenario: 'webhooks: deliveries to a receiver answering at once', requests_per_s: rate, ...perDelivery, p50_ms: null, p99_ms: null, errors: 0, non_2xx: 0, service_rss_mib: null });
+
+  await run(dataset, 'webhooks: fetch, no webhook', dataset.service, dataset.fetches, false);
+  const unsubscribe = await subscribeEveryCustomer(webhooks.pool, webhooks.sealer);
+  try {
+    const outboxBefore = await outboxRows(webhooks.pool);
+    await run(dataset, 'webhooks: fetch, every customer subscribed', dataset.service, dataset.fetches, false);
+    const outboxAfter = await outboxRows(webhooks.pool);
+    const written = { events: outboxAfter.events - outboxBefore.events, deliveries: outboxAfter.deliveries - outboxBefore.deliveries };
+    log(`webhooks: the fetches wrote ${written.events} events and ${written.deliveries} deliveries`);
+    webhookSummary = { deliveries_per_s: rate, events_written_by_fetches: written.events, deliveries_written_by_fetches: written.deliveries };
+  } finally {
+    await unsubscribe();
+  }
+  return rows;
+}
 
 /** The fetch as a runtime does it: a random instance, one of its granted providers, a capability. */
 function fetchRequests(instances: SeededInstance[]): autocannon.Request[] {
@@ -461,7 +531,7 @@ function report(rows: Row[]): void {
   const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version };
   writeFileSync(
     join(ROOT, 'bench', 'results.json'),
-    JSON.stringify({ ran_at: new Date().toISOString(), machine, connections: CONNECTIONS, duration_s: DURATION, rows, fetch_vs_floor: summary, adapters_vs_floor: adapters, oauth: oauthSummary }, null, 2) + '\n',
+    JSON.stringify({ ran_at: new Date().toISOString(), machine, connections: CONNECTIONS, duration_s: DURATION, rows, fetch_vs_floor: summary, adapters_vs_floor: adapters, oauth: oauthSummary, webhooks: webhookSummary }, null, 2) + '\n',
   );
   log('wrote bench/results.json');
 }
