@@ -1,5 +1,4 @@
 import type { FastifyRequest } from 'fastify';
-import type { GrantedConnectionRow } from '../internal-credentials/granted-connections';
 
 export type PrincipalKind = 'admin' | 'customer' | 'instance';
 export type AuthScheme = 'admin_key' | 'api_key' | 'jwt' | 'proxy_key';
@@ -16,6 +15,4 @@ export interface Principal {
 
 export type AppRequest = FastifyRequest & {
   principal?: Principal;
-  /** Set by the proxy-key strategy, which authenticates and looks up in one round trip. */
-  grantedConnections?: GrantedConnectionRow[];
 };

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PipelinedStatements } from '../database/pipelined-statements';
+import type { AppRequest } from '../http/request-context';
 
 export interface GrantedConnectionRow {
   id: string;
@@ -14,6 +15,9 @@ export interface GrantedConnectionRow {
   key_id: string;
   capabilities: string[];
 }
+
+/** The fetch's request: the proxy-key strategy, which authenticates and looks up in one round trip, sets its granted connections. */
+export type FetchRequest = AppRequest & { grantedConnections?: GrantedConnectionRow[] };
 
 export interface ProxyKeyLookup {
   instance: { id: string; customerId: string };

@@ -2,10 +2,10 @@ import { Controller, Get, Header, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
-import type { AppRequest } from '../http/request-context';
 import { uuidPathValue } from '../http/uuid-param';
 import { FetchedCredentialsResponse } from './dto/fetched-credentials.response';
 import { parseFetchQuery } from './fetch-query';
+import type { FetchRequest } from './granted-connections';
 import { InternalCredentialsService } from './internal-credentials.service';
 
 @ApiTags('Internal credentials')
@@ -33,7 +33,7 @@ export class InternalCredentialsController {
   @ApiParam({ name: 'instance_id', type: String, format: 'uuid' })
   @ApiOkResponse({ type: FetchedCredentialsResponse })
   @ApiErrors(403, 404, 409, 422)
-  fetch(@Req() request: AppRequest): FetchedCredentialsResponse {
+  fetch(@Req() request: FetchRequest): FetchedCredentialsResponse {
     // The path and the query are checked here, in the order parameter pipes would check them, and
     // not by pipes: a handler with no pipeable parameter runs none, and each pipe run costs the hot
     // path promises and allocations (see README, Performance). The proxy-key strategy has found the

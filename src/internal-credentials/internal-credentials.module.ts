@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LastUsedModule } from '../last-used/last-used.module';
 import { InternalCredentialsController } from './internal-credentials.controller';
 import { GrantedConnections } from './granted-connections';
 import { InternalCredentialsService } from './internal-credentials.service';
@@ -6,6 +7,7 @@ import { ProxyKeyStrategy } from './proxy-key.strategy';
 
 /** The runtime fetch, and the instance principal (proxy key) that exists for it. */
 @Module({
+  imports: [LastUsedModule],
   controllers: [InternalCredentialsController],
   providers: [InternalCredentialsService, GrantedConnections, ProxyKeyStrategy],
 })

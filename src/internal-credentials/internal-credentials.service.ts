@@ -1,6 +1,6 @@
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { CredentialSealer } from '../crypto/credential-sealer';
-import { LastUsedRecorder } from '../database/last-used-recorder';
+import { LastUsedRecorder } from '../last-used/last-used-recorder';
 import type { FetchedCredentialsResponse } from './dto/fetched-credentials.response';
 import type { FetchQuery } from './fetch-query';
 import type { GrantedConnectionRow } from './granted-connections';

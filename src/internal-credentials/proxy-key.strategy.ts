@@ -4,10 +4,10 @@ import { Strategy } from 'passport-custom';
 import { invalidCredentials, presentedCredential } from '../auth/credentials';
 import { hasKeyShape, hashSecretKey, PROXY_KEY_PREFIX } from '../auth/secret-keys';
 import { INSTANCE_STRATEGY } from '../auth/strategy-names';
-import type { AppRequest, Principal } from '../http/request-context';
+import type { Principal } from '../http/request-context';
 import { isUuid } from '../http/uuid-param';
 import { type FetchQuery, fetchQueryIssue } from './fetch-query';
-import { GrantedConnections } from './granted-connections';
+import { type FetchRequest, GrantedConnections } from './granted-connections';
 
 /**
  * An agent runtime: `Authorization: Bearer <proxy key>`, which must be the current key of the instance
@@ -21,7 +21,7 @@ export class ProxyKeyStrategy extends PassportStrategy(Strategy, INSTANCE_STRATE
     super();
   }
 
-  async validate(request: AppRequest): Promise<Principal> {
+  async validate(request: FetchRequest): Promise<Principal> {
     const key = presentedCredential(request, false);
     if (!hasKeyShape(key, PROXY_KEY_PREFIX)) throw invalidCredentials();
     const keyHash = hashSecretKey(key);

@@ -5,7 +5,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
-import { LastUsedRecorder } from '../../src/database/last-used-recorder';
+import { LastUsedRecorder } from '../../src/last-used/last-used-recorder';
 import { createLogger } from '../../src/logging/logger';
 import { createTestDatabase } from './database';
 
