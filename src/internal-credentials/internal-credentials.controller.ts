@@ -37,7 +37,7 @@ export class InternalCredentialsController {
   fetch(@Req() request: FetchRequest): FetchedCredentialsResponse {
     // The path and the query are checked here, in the order parameter pipes would check them, and
     // not by pipes: a handler with no pipeable parameter runs none, and each pipe run costs the hot
-    // path promises and allocations (see README, Performance). The proxy-key strategy has found the
+    // path promises and allocations (docs/performance.md). The proxy-key strategy has found the
     // granted connections of the asked provider and name.
     uuidPathValue((request.params as Record<string, unknown>).instance_id, 'instance_id');
     return this.credentials.fetch(parseFetchQuery(request.query as Record<string, unknown>), request.grantedConnections ?? []);
