@@ -6,7 +6,7 @@ import { PageQuery } from '../http/pagination';
 import { UuidParam } from '../http/uuid-param';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyListResponse, CreateApiKeyRequest, CreatedApiKeyResponse } from './dto/api-key.dto';
-import { EXAMPLE } from '../openapi/examples';
+import { EXAMPLE } from '../http/openapi-examples';
 
 @ApiTags('API keys')
 @ApiParam({ name: 'customer_id', format: 'uuid', example: EXAMPLE.customerId })

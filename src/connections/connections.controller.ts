@@ -7,7 +7,7 @@ import { UuidParam } from '../http/uuid-param';
 import { ConnectionsService } from './connections.service';
 import { CreateConnectionRequest, ListConnectionsQuery, UpdateConnectionRequest } from './dto/connection-request.dto';
 import { ConnectionListResponse, ConnectionResponse } from './dto/connection.response';
-import { EXAMPLE } from '../openapi/examples';
+import { EXAMPLE } from '../http/openapi-examples';
 
 @ApiTags('Connections')
 @ApiParam({ name: 'customer_id', format: 'uuid', example: EXAMPLE.customerId })

@@ -7,7 +7,7 @@ import { UuidParam } from '../http/uuid-param';
 import { CustomersService } from './customers.service';
 import { CreateCustomerRequest } from './dto/create-customer.dto';
 import { CustomerListResponse, CustomerResponse } from './dto/customer.response';
-import { EXAMPLE } from '../openapi/examples';
+import { EXAMPLE } from '../http/openapi-examples';
 
 @ApiTags('Customers')
 @Controller('v1/customers')

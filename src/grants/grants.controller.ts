@@ -5,7 +5,7 @@ import { ApiErrors } from '../http/error-responses';
 import { UuidParam } from '../http/uuid-param';
 import { CreateGrantRequest, GrantResponse } from './dto/grant.dto';
 import { GrantsService } from './grants.service';
-import { EXAMPLE } from '../openapi/examples';
+import { EXAMPLE } from '../http/openapi-examples';
 
 @ApiTags('Grants')
 @ApiParam({ name: 'customer_id', format: 'uuid', example: EXAMPLE.customerId })

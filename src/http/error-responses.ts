@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiResponse } from '@nestjs/swagger';
-import { EXAMPLE } from '../openapi/examples';
+import { EXAMPLE } from './openapi-examples';
 
 export class ErrorResponse {
   @ApiProperty({ example: 'Connection not found' })

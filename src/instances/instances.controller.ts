@@ -6,7 +6,7 @@ import { PageQuery } from '../http/pagination';
 import { UuidParam } from '../http/uuid-param';
 import { CreatedInstanceResponse, CreateInstanceRequest, InstanceListResponse, ProxyKeyResponse } from './dto/instance.dto';
 import { InstancesService } from './instances.service';
-import { EXAMPLE } from '../openapi/examples';
+import { EXAMPLE } from '../http/openapi-examples';
 
 @ApiTags('Instances')
 @ApiParam({ name: 'customer_id', format: 'uuid', example: EXAMPLE.customerId })

@@ -7,7 +7,7 @@ import { FetchedCredentialsResponse } from './dto/fetched-credentials.response';
 import { parseFetchQuery } from './fetch-query';
 import type { FetchRequest } from './granted-connections';
 import { InternalCredentialsService } from './internal-credentials.service';
-import { EXAMPLE } from '../openapi/examples';
+import { EXAMPLE } from '../http/openapi-examples';
 
 @ApiTags('Internal credentials')
 @Controller('internal/v1/instances/:instance_id/connections')

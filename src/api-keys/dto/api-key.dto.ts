@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, Length, ValidateIf } from 'class-validator';
-import { EXAMPLE } from '../../openapi/examples';
+import { EXAMPLE } from '../../http/openapi-examples';
 
 export class CreateApiKeyRequest {
   @ApiPropertyOptional({ type: 'string', minLength: 1, maxLength: 255, example: 'ci pipeline', nullable: true })

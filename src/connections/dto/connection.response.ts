@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { GrantResponse } from '../../grants/dto/grant.dto';
 import { AUTH_TYPES, type JsonObject } from '../connection.entity';
-import { EXAMPLE } from '../../openapi/examples';
+import { EXAMPLE } from '../../http/openapi-examples';
 
 /** A connection as `/v1` shows it: never its credentials. */
 export class ConnectionResponse {

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsDefined, IsString, IsUUID, Length } from 'class-validator';
-import { EXAMPLE } from '../../openapi/examples';
+import { EXAMPLE } from '../../http/openapi-examples';
 
 export const MAX_CAPABILITIES = 100;
 

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsString, Length } from 'class-validator';
-import { EXAMPLE } from '../../openapi/examples';
+import { EXAMPLE } from '../../http/openapi-examples';
 
 export class CreateInstanceRequest {
   @ApiProperty({ minLength: 1, maxLength: 255, example: 'rostering-agent-prod' })

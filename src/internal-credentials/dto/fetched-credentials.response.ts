@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EXAMPLE } from '../../openapi/examples';
+import { EXAMPLE } from '../../http/openapi-examples';
 
 export class FetchedCredentialsResponse {
   @ApiProperty({
