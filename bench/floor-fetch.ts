@@ -1,7 +1,6 @@
-import { Client } from 'pg';
 import { hashSecretKey } from '../src/auth/secret-keys';
 import { CredentialSealer, KeyRing } from '../src/crypto/credential-sealer';
-import { TurnWrites } from '../src/database/pipelined-statements';
+import { clientWithOwnSocket, type HeldClient, TurnWrites } from '../src/database/pipelined-statements';
 
 /** A granted connection as the floor's statement returns it. */
 export interface FloorRow {
@@ -32,28 +31,28 @@ const FETCH = {
  * Env: DATABASE_URL, ENCRYPTION_KEY (base64), ENCRYPTION_KEY_ID.
  */
 export class FloorFetch {
-  private readonly clients: Client[];
+  private readonly clients: HeldClient[];
   private readonly writes = new TurnWrites();
   private readonly sealer: CredentialSealer;
   private next = 0;
 
   constructor(env: NodeJS.ProcessEnv) {
-    this.clients = [0, 1].map(() => new Client({ connectionString: env.DATABASE_URL, pipeline: true }));
+    this.clients = [0, 1].map(() => clientWithOwnSocket({ connectionString: env.DATABASE_URL, pipeline: true }));
     this.sealer = new CredentialSealer(new KeyRing({ id: env.ENCRYPTION_KEY_ID!, key: Buffer.from(env.ENCRYPTION_KEY!, 'base64') }, []));
   }
 
   async connect(): Promise<void> {
-    await Promise.all(this.clients.map((client) => client.connect()));
+    await Promise.all(this.clients.map(({ client }) => client.connect()));
   }
 
   async end(): Promise<void> {
-    await Promise.all(this.clients.map((client) => client.end()));
+    await Promise.all(this.clients.map(({ client }) => client.end()));
   }
 
   /** The instance's granted connections of the provider (at most two), when the key is the instance's. */
   async find(instanceId: string, proxyKey: string, provider: string | null): Promise<FloorRow[]> {
-    const client = this.clients[this.next++ % this.clients.length];
-    this.writes.hold(client);
+    const { client, socket } = this.clients[this.next++ % this.clients.length];
+    this.writes.hold(socket);
     return (await client.query<FloorRow>({ ...FETCH, values: [instanceId, hashSecretKey(proxyKey), provider] })).rows;
   }
 

@@ -218,9 +218,8 @@ async function startWebhooks(
 /**
  * After a bulk load, the state a database serving this traffic has long been in: vacuumed, analyzed,
  * checkpointed, and its tables and indexes in shared buffers (bulk inserts and VACUUM go through a
- * small ring of buffers and leave them cold: measured at 1M connections, PostgreSQL CPU per fetch fell
- * from 555 to 178 µs over three 6-second rounds as pages came in one read at a time). Without this the
- * figures measure autovacuum, the checkpointer and the warm-up.
+ * small ring of buffers and leave them cold). Without this the figures measure autovacuum, the
+ * checkpointer and the warm-up.
  */
 async function settle(pool: Pool): Promise<void> {
   await pool.query('VACUUM (ANALYZE)');

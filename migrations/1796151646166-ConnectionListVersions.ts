@@ -40,8 +40,7 @@ export class ConnectionListVersions1796151646166 implements MigrationInterface {
       UPDATE "customer_connection_counts" SET "version" = "version" + 1 WHERE "customer_id" = ANY ("customer_ids")
     $$`);
     // Connections inserted or deleted: the statement triggers that keep the counts move the version in
-    // the same write of the customer's row. A trigger of its own, writing that row a second time, cost
-    // each create about 150 µs of PostgreSQL CPU (bench, 10k: 1,093-1,138 against 950-955 µs).
+    // the same write of the customer's row, not a second write by a trigger of its own.
     await queryRunner.query(countsFunctions('"connections" = t."connections" + EXCLUDED."connections", "version" = t."version" + 1', '"connections" = t."connections" - d."n", "version" = t."version" + 1'));
     // A shown column set.
     await queryRunner.query(`CREATE FUNCTION "connections_version_updated"() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -5,10 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * connection of about 50 bytes. At a million connections, nearly every fetch writes a different row
  * ~2 s later. In `connections` (about a kilobyte a row, 870 MB of pages, more than the buffer cache),
  * each such write dirtied a page of its own and, after each checkpoint, wrote that whole page to the
- * WAL: 35,000 full-page images and 240 MB of WAL in a 13-second fetch run, and about 40 µs of
- * PostgreSQL CPU per fetch against none without the write. Here some 125 rows share a page
- * (fillfactor 80, for HOT updates) and the table and its index (95 MB) stay in memory: PostgreSQL
- * spent 8-42 µs less per fetch in all nine paired runs, 27 or more in eight (see README, Performance).
+ * WAL. Here some 125 rows share a page (fillfactor 80, for HOT updates) and the table and its index
+ * stay in memory (docs/performance.md).
  *
  * A statement trigger gives every new connection its row, so that the writes are plain UPDATEs; the
  * foreign key takes the row with its connection.

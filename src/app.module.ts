@@ -14,6 +14,7 @@ import { OutboundModule } from './outbound/outbound.module';
 import { OAuthAppsModule } from './oauth-apps/oauth-apps.module';
 import { TokenRefreshModule } from './token-refresh/token-refresh.module';
 import { DEFAULT_REFRESH_SCHEDULE, REFRESH_SCHEDULE, type RefreshSchedule } from './token-refresh/refresh-schedule';
+import { ENTITIES } from './entities';
 import { HealthModule } from './health/health.module';
 import { InstancesModule } from './instances/instances.module';
 import type { AppLogger } from './logging/logger';
@@ -40,7 +41,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(logger),
-        DatabaseModule.forRoot(databaseUrl),
+        DatabaseModule.forRoot(databaseUrl, ENTITIES),
         EventsModule,
         OutboundModule,
         AuthModule,

@@ -7,9 +7,10 @@ import { UuidParam } from '../http/uuid-param';
 import { ConnectionsService } from './connections.service';
 import { CreateConnectionRequest, ListConnectionsQuery, UpdateConnectionRequest } from './dto/connection-request.dto';
 import { ConnectionListResponse, ConnectionResponse } from './dto/connection.response';
+import { EXAMPLE } from '../http/openapi-examples';
 
 @ApiTags('Connections')
-@ApiParam({ name: 'customer_id', format: 'uuid' })
+@ApiParam({ name: 'customer_id', format: 'uuid', example: EXAMPLE.customerId })
 @Controller('v1/customers/:customer_id/connections')
 export class ConnectionsController {
   constructor(private readonly connections: ConnectionsService) {}
@@ -17,7 +18,11 @@ export class ConnectionsController {
   @Get()
   @Auth('customer')
   @JsonTextResponse()
-  @ApiOperation({ operationId: 'listConnections', summary: 'List Connections' })
+  @ApiOperation({
+    operationId: 'listConnections',
+    summary: 'List Connections',
+    description: 'A page of the customer\u2019s connections, filtered by `provider` and `status`, each with its grants; never the credentials. `last_used_at` may lag by up to a second in a list.',
+  })
   @ApiOkResponse({ type: ConnectionListResponse })
   @ApiErrors(404, 422)
   list(@UuidParam('customer_id') customerId: string, @Query() query: ListConnectionsQuery): Promise<JsonText<ConnectionListResponse>> {
@@ -27,7 +32,11 @@ export class ConnectionsController {
   @Post()
   @Auth('customer')
   @JsonTextResponse()
-  @ApiOperation({ operationId: 'createConnection', summary: 'Create Connection' })
+  @ApiOperation({
+    operationId: 'createConnection',
+    summary: 'Create Connection',
+    description: 'Stores a provider\u2019s credentials, sealed with AES-256-GCM under a data key of their own; they are never shown by `/v1` again. `expires_at` is read from `credentials.expires_at` or `credentials.expires_in`. A second connection with the same provider and name is a 409.',
+  })
   @ApiCreatedResponse({ type: ConnectionResponse })
   @ApiErrors(404, 409, 413, 422)
   create(@UuidParam('customer_id') customerId: string, @Body() body: CreateConnectionRequest): Promise<JsonText<ConnectionResponse>> {
@@ -37,8 +46,12 @@ export class ConnectionsController {
   @Get(':connection_id')
   @Auth('customer')
   @JsonTextResponse()
-  @ApiOperation({ operationId: 'getConnection', summary: 'Get Connection' })
-  @ApiParam({ name: 'connection_id', format: 'uuid' })
+  @ApiOperation({
+    operationId: 'getConnection',
+    summary: 'Get Connection',
+    description: 'One connection with its grants, never the credentials. Another customer\u2019s connection id is a 404.',
+  })
+  @ApiParam({ name: 'connection_id', format: 'uuid', example: EXAMPLE.connectionId })
   @ApiOkResponse({ type: ConnectionResponse })
   @ApiErrors(404, 422)
   get(@UuidParam('customer_id') customerId: string, @UuidParam('connection_id') connectionId: string): Promise<JsonText<ConnectionResponse>> {
@@ -48,8 +61,12 @@ export class ConnectionsController {
   @Patch(':connection_id')
   @Auth('customer')
   @JsonTextResponse()
-  @ApiOperation({ operationId: 'updateConnection', summary: 'Update Connection' })
-  @ApiParam({ name: 'connection_id', format: 'uuid' })
+  @ApiOperation({
+    operationId: 'updateConnection',
+    summary: 'Update Connection',
+    description: 'Changes any of `name`, `credentials`, `scopes`, `metadata_json`. New credentials are sealed again, set `status` back to `active` and clear `error_message`; `metadata_json: null` clears it.',
+  })
+  @ApiParam({ name: 'connection_id', format: 'uuid', example: EXAMPLE.connectionId })
   @ApiOkResponse({ type: ConnectionResponse })
   @ApiErrors(404, 409, 413, 422)
   update(
@@ -63,8 +80,12 @@ export class ConnectionsController {
   @Delete(':connection_id')
   @HttpCode(204)
   @Auth('customer')
-  @ApiOperation({ operationId: 'deleteConnection', summary: 'Delete Connection' })
-  @ApiParam({ name: 'connection_id', format: 'uuid' })
+  @ApiOperation({
+    operationId: 'deleteConnection',
+    summary: 'Delete Connection',
+    description: 'Deletes the connection and its grants: instances can no longer fetch it.',
+  })
+  @ApiParam({ name: 'connection_id', format: 'uuid', example: EXAMPLE.connectionId })
   @ApiNoContentResponse({ description: 'Deleted, with its grants' })
   @ApiErrors(404, 422)
   delete(@UuidParam('customer_id') customerId: string, @UuidParam('connection_id') connectionId: string): Promise<void> {

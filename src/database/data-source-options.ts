@@ -1,6 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
+
+export type EntityList = NonNullable<DataSourceOptions['entities']>;
 import { MIGRATIONS } from '../../migrations';
-import { ENTITIES } from './entities';
 
 /** What every connection the service opens is opened with: TypeORM's pool and the pipelined lookups alike. */
 export const CONNECTION_SETTINGS = {
@@ -10,12 +11,15 @@ export const CONNECTION_SETTINGS = {
   application_name: 'hydracore-connections',
 };
 
-/** The one description of how the service reaches its database: used by the app, the CLI and the tests. */
-export function dataSourceOptions(url: string): DataSourceOptions {
+/**
+ * The one description of how the service reaches its database: used by the app, the CLI and the tests.
+ * `entities` come from the caller (the app module composes them, `src/entities.ts`): infrastructure knows no feature.
+ */
+export function dataSourceOptions(url: string, entities: EntityList = []): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     // gen_random_uuid() is built into PostgreSQL 13+: no extension to install, no superuser needed.

@@ -1,8 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from './data-source-options';
-import { LastUsedRecorder } from './last-used-recorder';
+import { dataSourceOptions, type EntityList } from './data-source-options';
 import { runPendingMigrations } from './migrate';
 import { PipelinedStatements } from './pipelined-statements';
 import { PreparedStatements } from './prepared-statements';
@@ -15,20 +14,20 @@ import { PreparedStatements } from './prepared-statements';
 @Global()
 @Module({})
 export class DatabaseModule {
-  static forRoot(url: string) {
+  static forRoot(url: string, entities: EntityList) {
     return {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: () => ({ ...dataSourceOptions(url), retryAttempts: 10, retryDelay: 2_000 }),
+          useFactory: () => ({ ...dataSourceOptions(url, entities), retryAttempts: 10, retryDelay: 2_000 }),
           dataSourceFactory: async (options) => {
             await runPendingMigrations(url);
             return new DataSource(options!);
           },
         }),
       ],
-      providers: [PreparedStatements, PipelinedStatements, LastUsedRecorder],
-      exports: [PreparedStatements, PipelinedStatements, LastUsedRecorder],
+      providers: [PreparedStatements, PipelinedStatements],
+      exports: [PreparedStatements, PipelinedStatements],
     };
   }
 }

@@ -135,11 +135,8 @@ export async function startEmbeddedPostgres(
     password,
     persistent: true,
     createPostgresUser: true,
-    // TCP on loopback only; no Unix socket directory that may not exist on this machine. Buffers for a
-    // database of a million connections: with the default 128 MB, every fetch reads its pages through
-    // the kernel, which quarters the throughput. Memory is taken only as pages are used. The bench's
-    // database is 1.4 GB since each connection keeps its JSON; 2 GB of buffers made no difference that
-    // the bench could see (PostgreSQL CPU per fetch at 1M: 116-128 µs, against 113-122 with 1 GB).
+    // TCP on loopback only; no Unix socket directory that may not exist on this machine. Buffers that
+    // hold a database of a million connections (docs/performance.md); memory is taken only as used.
     postgresFlags: [
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'unix_socket_directories=',

@@ -1,6 +1,7 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
-import { Client, type QueryResultRow } from 'pg';
+import { Client, type ClientConfig, type QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { CONNECTION_SETTINGS } from './data-source-options';
@@ -12,10 +13,9 @@ const PIPELINED_CONNECTIONS = 2;
 /**
  * The short lookups of the hot path (a key's hash to its holder, with the fetch's granted connections),
  * as named statements pipelined over a few connections of their own: each query is sent when it is
- * asked for, without waiting for the answer to the one before it. Under load PostgreSQL then reads and
- * answers several queries for each time it wakes up, instead of one per connection: in `npm run bench`
- * its CPU per fetch went from about 150 to 70-95 µs, and the Node process's fell by about 50 µs. The
- * queries asked for in one turn of the event loop go out together (`TurnWrites`).
+ * asked for, without waiting for the answer to the one before it, so PostgreSQL answers several per
+ * wake-up (docs/performance.md). The queries asked for in one turn of the event loop go out together
+ * (`TurnWrites`).
  *
  * Only for statements of bounded cost, found by unique index: a slow one would hold up every query
  * pipelined behind it. A connection that fails is dropped (its queries fail, and the request is a
@@ -23,7 +23,7 @@ const PIPELINED_CONNECTIONS = 2;
  */
 @Injectable()
 export class PipelinedStatements implements OnApplicationShutdown {
-  private readonly clients: (Client | undefined)[] = new Array(PIPELINED_CONNECTIONS).fill(undefined);
+  private readonly clients: (HeldClient | undefined)[] = new Array(PIPELINED_CONNECTIONS).fill(undefined);
   private readonly url: string;
   private readonly writes = new TurnWrites();
   private next = 0;
@@ -34,13 +34,13 @@ export class PipelinedStatements implements OnApplicationShutdown {
   }
 
   async rows<T extends QueryResultRow>(statement: Required<PreparedStatement>, values: unknown[]): Promise<T[]> {
-    const client = this.client();
-    this.writes.hold(client);
+    const { client, socket } = this.client();
+    this.writes.hold(socket);
     const result = await client.query<T>({ name: statement.name, text: statement.text, values });
     return result.rows;
   }
 
-  private client(): Client {
+  private client(): HeldClient {
     if (this.closed) throw new Error('Connection terminated: the service is shutting down');
     const slot = this.next;
     this.next = (slot + 1) % PIPELINED_CONNECTIONS;
@@ -48,42 +48,49 @@ export class PipelinedStatements implements OnApplicationShutdown {
   }
 
   /** Queries asked for while it connects wait in the client, and fail with it if it cannot. */
-  private open(slot: number): Client {
-    const client = new Client({ connectionString: this.url, ...CONNECTION_SETTINGS, pipeline: true });
+  private open(slot: number): HeldClient {
+    const opened = clientWithOwnSocket({ connectionString: this.url, ...CONNECTION_SETTINGS, pipeline: true });
     const drop = () => {
-      if (this.clients[slot] === client) this.clients[slot] = undefined;
+      if (this.clients[slot] === opened) this.clients[slot] = undefined;
     };
-    client.on('error', drop);
-    client.on('end', drop);
-    client.connect().catch(drop);
-    return client;
+    opened.client.on('error', drop);
+    opened.client.on('end', drop);
+    opened.client.connect().catch(drop);
+    return opened;
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.clients.map((client) => client?.end().catch(() => undefined)));
+    await Promise.all(this.clients.map((held) => held?.client.end().catch(() => undefined)));
   }
 }
 
+/** A pg client and the socket it talks over, which we create and pass in (pg's `stream` option) to cork it. */
+export interface HeldClient {
+  client: Client;
+  socket: Socket;
+}
+
+/** A client whose socket is ours: pg connects it (and wraps it for TLS), we only cork and uncork it. */
+export function clientWithOwnSocket(config: ClientConfig): HeldClient {
+  const socket = new Socket();
+  return { client: new Client({ ...config, stream: () => socket }), socket };
+}
+
 /**
- * Holds a client's writes to PostgreSQL until the end of the event loop's turn (`setImmediate`), so
- * that the queries asked for in one turn, by the requests read together, go out in one write per
- * connection instead of one each. A write to a local socket is a system call that also wakes
- * PostgreSQL, and under the fetch it was the Node process's largest cost (`writev`, 29% of its CPU
- * profile at 1M). In alternating runs at 1M: the service 3,979 → 4,639 req/s and p99 18 → 16 ms
- * (means of four runs each); the floor, which holds its writes the same way, 5,012 → 6,106 req/s.
- * A query waits at most for the rest of the callbacks of the turn that asked for it; an idle
- * service sends at once.
+ * Holds a connection's writes to PostgreSQL until the end of the event loop's turn (`setImmediate`),
+ * so that the queries asked for in one turn go out in one write per connection instead of one each:
+ * a write to a local socket is a system call that also wakes PostgreSQL (docs/performance.md). A query
+ * waits at most for the rest of its turn's callbacks; an idle service sends at once.
  */
 export class TurnWrites {
   private readonly held: Writable[] = [];
 
-  hold(client: Client): void {
-    // pg keeps its socket on `connection.stream`; a socket corked more than once needs as many uncorks.
-    const stream = (client as unknown as { connection: { stream: Writable } }).connection.stream;
-    if (this.held.includes(stream)) return;
-    stream.cork();
-    if (this.held.push(stream) === 1) setImmediate(this.release);
+  hold(socket: Writable): void {
+    // A socket corked more than once needs as many uncorks.
+    if (this.held.includes(socket)) return;
+    socket.cork();
+    if (this.held.push(socket) === 1) setImmediate(this.release);
   }
 
   private readonly release = (): void => {

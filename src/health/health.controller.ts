@@ -16,7 +16,11 @@ export class HealthController {
 
   @Get('live')
   @Public()
-  @ApiOperation({ operationId: 'live', summary: 'The process is up' })
+  @ApiOperation({
+    operationId: 'live',
+    summary: 'The process is up',
+    description: 'Answers 200 while the process runs, whatever the database does: for a liveness probe.',
+  })
   @ApiOkResponse({ type: HealthResponse })
   live(): HealthResponse {
     return { status: 'ok' };
@@ -24,7 +28,11 @@ export class HealthController {
 
   @Get('ready')
   @Public()
-  @ApiOperation({ operationId: 'ready', summary: 'The database is reachable and every migration is applied' })
+  @ApiOperation({
+    operationId: 'ready',
+    summary: 'The database is reachable and every migration is applied',
+    description: 'Answers 200 when the database answers and every migration is applied, else 503: for a readiness probe or a load balancer.',
+  })
   @ApiOkResponse({ type: HealthResponse })
   @ApiServiceUnavailableResponse({ type: ErrorResponse })
   async ready(): Promise<HealthResponse> {

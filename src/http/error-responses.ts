@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+import { EXAMPLE } from './openapi-examples';
 
 export class ErrorResponse {
   @ApiProperty({ example: 'Connection not found' })
@@ -10,7 +11,7 @@ export class ErrorResponse {
 }
 
 export class InternalErrorResponse extends ErrorResponse {
-  @ApiProperty({ format: 'uuid', description: 'Quote this id when reporting the error; the log line has the same.' })
+  @ApiProperty({ format: 'uuid', description: 'Quote this id when reporting the error; the log line has the same.', example: EXAMPLE.errorId })
   error_id: string;
 }
 

@@ -22,7 +22,7 @@ function requestIdOf(request: IncomingMessage): string {
 }
 
 /**
- * Fastify, chosen over Express for the fetch path (see README, "Performance"). Bodies over 1 MiB are
+ * Fastify, chosen over Express for the fetch path (docs/performance.md). Bodies over 1 MiB are
  * refused before they are read; `__proto__`/`constructor` keys are kept as plain data so that the
  * validation pipe can name them in a 422 (nothing ever merges a body into an object).
  */

@@ -7,14 +7,14 @@ const toInteger = ({ value }: { value: unknown }) => (typeof value === 'string' 
 
 /** `?limit&offset` of every list route: limit 1..1000 (default 100, never clamped), offset ≥ 0. */
 export class PageQuery {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100, example: 100 })
   @Transform(toInteger)
   @IsInt()
   @Min(1)
   @Max(1000)
   limit: number = 100;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0, example: 0 })
   @Transform(toInteger)
   @IsInt()
   @Min(0)

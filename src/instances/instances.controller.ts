@@ -6,9 +6,10 @@ import { PageQuery } from '../http/pagination';
 import { UuidParam } from '../http/uuid-param';
 import { CreatedInstanceResponse, CreateInstanceRequest, InstanceListResponse, ProxyKeyResponse } from './dto/instance.dto';
 import { InstancesService } from './instances.service';
+import { EXAMPLE } from '../http/openapi-examples';
 
 @ApiTags('Instances')
-@ApiParam({ name: 'customer_id', format: 'uuid' })
+@ApiParam({ name: 'customer_id', format: 'uuid', example: EXAMPLE.customerId })
 @Controller('v1/customers/:customer_id/instances')
 export class InstancesController {
   constructor(private readonly instances: InstancesService) {}
@@ -16,7 +17,11 @@ export class InstancesController {
   @Post()
   @Auth('customer')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ operationId: 'createInstance', summary: 'Register an agent runtime instance (its proxy key is shown once)' })
+  @ApiOperation({
+    operationId: 'createInstance',
+    summary: 'Register an agent runtime instance (its proxy key is shown once)',
+    description: 'Registers an agent runtime. The `proxy_key` it fetches credentials with is in this response only (with `Cache-Control: no-store`); the service keeps its hash.',
+  })
   @ApiCreatedResponse({ type: CreatedInstanceResponse })
   @ApiErrors(404, 422)
   create(@UuidParam('customer_id') customerId: string, @Body() body: CreateInstanceRequest): Promise<CreatedInstanceResponse> {
@@ -25,7 +30,11 @@ export class InstancesController {
 
   @Get()
   @Auth('customer')
-  @ApiOperation({ operationId: 'listInstances', summary: 'List instances (never their proxy keys)' })
+  @ApiOperation({
+    operationId: 'listInstances',
+    summary: 'List instances (never their proxy keys)',
+    description: 'A page of the customer\u2019s instances, never their proxy keys.',
+  })
   @ApiOkResponse({ type: InstanceListResponse })
   @ApiErrors(404, 422)
   list(@UuidParam('customer_id') customerId: string, @Query() page: PageQuery): Promise<InstanceListResponse> {
@@ -35,8 +44,12 @@ export class InstancesController {
   @Delete(':instance_id')
   @HttpCode(204)
   @Auth('customer')
-  @ApiOperation({ operationId: 'deleteInstance', summary: 'Delete an instance, its grants and its proxy key' })
-  @ApiParam({ name: 'instance_id', format: 'uuid' })
+  @ApiOperation({
+    operationId: 'deleteInstance',
+    summary: 'Delete an instance, its grants and its proxy key',
+    description: 'Deletes the instance with its grants; its proxy key is refused from the next request.',
+  })
+  @ApiParam({ name: 'instance_id', format: 'uuid', example: EXAMPLE.instanceId })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(404, 422)
   delete(@UuidParam('customer_id') customerId: string, @UuidParam('instance_id') instanceId: string): Promise<void> {
@@ -46,8 +59,12 @@ export class InstancesController {
   @Post(':instance_id/proxy-key')
   @Auth('customer')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ operationId: 'rotateProxyKey', summary: 'Rotate an instance\u2019s proxy key (the old key fails at once)' })
-  @ApiParam({ name: 'instance_id', format: 'uuid' })
+  @ApiOperation({
+    operationId: 'rotateProxyKey',
+    summary: 'Rotate an instance\u2019s proxy key (the old key fails at once)',
+    description: 'Replaces the instance\u2019s proxy key in one statement: the new key is in this response only, and the old one is refused from the next request.',
+  })
+  @ApiParam({ name: 'instance_id', format: 'uuid', example: EXAMPLE.instanceId })
   @ApiCreatedResponse({ type: ProxyKeyResponse })
   @ApiErrors(404, 422)
   rotateProxyKey(@UuidParam('customer_id') customerId: string, @UuidParam('instance_id') instanceId: string): Promise<ProxyKeyResponse> {

@@ -2,7 +2,7 @@ import { ConflictException, ForbiddenException, Injectable, NotFoundException } 
 import { invalidCredentials } from '../auth/credentials';
 import { AppConfig } from '../config/app-config';
 import { CredentialSealer, type SealedCredentials } from '../crypto/credential-sealer';
-import { LastUsedRecorder } from '../database/last-used-recorder';
+import { LastUsedRecorder } from '../last-used/last-used-recorder';
 import { CodedProblem, ValidationProblem } from '../http/problems';
 import type { Principal } from '../http/request-context';
 import { isUuid, uuidPathValue } from '../http/uuid-param';

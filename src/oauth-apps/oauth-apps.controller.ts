@@ -2,13 +2,14 @@ import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@ne
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
+import { EXAMPLE } from '../http/openapi-examples';
 import { PageQuery } from '../http/pagination';
 import { UuidParam } from '../http/uuid-param';
 import { CreateOAuthAppRequest, OAuthAppListResponse, OAuthAppResponse, UpdateOAuthAppRequest } from './dto/oauth-app.dto';
 import { OAuthAppsService } from './oauth-apps.service';
 
 @ApiTags('OAuth apps')
-@ApiParam({ name: 'customer_id', format: 'uuid' })
+@ApiParam({ name: 'customer_id', format: 'uuid', example: EXAMPLE.customerId })
 @Controller('v1/customers/:customer_id/oauth-apps')
 export class OAuthAppsController {
   constructor(private readonly apps: OAuthAppsService) {}
@@ -38,7 +39,7 @@ export class OAuthAppsController {
   @Get(':app_id')
   @Auth('customer')
   @ApiOperation({ operationId: 'getOAuthApp', summary: 'Get an OAuth2 app', description: 'Never the client secret.' })
-  @ApiParam({ name: 'app_id', format: 'uuid' })
+  @ApiParam({ name: 'app_id', format: 'uuid', example: EXAMPLE.oauthAppId })
   @ApiOkResponse({ type: OAuthAppResponse })
   @ApiErrors(404, 422)
   get(@UuidParam('customer_id') customerId: string, @UuidParam('app_id') appId: string): Promise<OAuthAppResponse> {
@@ -52,7 +53,7 @@ export class OAuthAppsController {
     summary: 'Update an OAuth2 app',
     description: 'Changes what is given. A paused token endpoint (failing every call) is tried again at once after a change.',
   })
-  @ApiParam({ name: 'app_id', format: 'uuid' })
+  @ApiParam({ name: 'app_id', format: 'uuid', example: EXAMPLE.oauthAppId })
   @ApiOkResponse({ type: OAuthAppResponse })
   @ApiErrors(404, 422)
   update(@UuidParam('customer_id') customerId: string, @UuidParam('app_id') appId: string, @Body() body: UpdateOAuthAppRequest): Promise<OAuthAppResponse> {
@@ -63,7 +64,7 @@ export class OAuthAppsController {
   @HttpCode(204)
   @Auth('customer')
   @ApiOperation({ operationId: 'deleteOAuthApp', summary: 'Delete an OAuth2 app', description: 'Its provider\u2019s connections are no longer refreshed.' })
-  @ApiParam({ name: 'app_id', format: 'uuid' })
+  @ApiParam({ name: 'app_id', format: 'uuid', example: EXAMPLE.oauthAppId })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(404, 422)
   delete(@UuidParam('customer_id') customerId: string, @UuidParam('app_id') appId: string): Promise<void> {

@@ -3,13 +3,14 @@ import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger'
 import { Auth } from '../auth/auth.decorator';
 import { ConnectionResponse } from '../connections/dto/connection.response';
 import { ApiErrors } from '../http/error-responses';
+import { EXAMPLE } from '../http/openapi-examples';
 import { type JsonText, JsonTextResponse } from '../http/json-text';
 import { UuidParam } from '../http/uuid-param';
 import { ConnectionRefreshService } from './connection-refresh.service';
 
 @ApiTags('Connections')
-@ApiParam({ name: 'customer_id', format: 'uuid' })
-@ApiParam({ name: 'connection_id', format: 'uuid' })
+@ApiParam({ name: 'customer_id', format: 'uuid', example: EXAMPLE.customerId })
+@ApiParam({ name: 'connection_id', format: 'uuid', example: EXAMPLE.connectionId })
 @Controller('v1/customers/:customer_id/connections/:connection_id/refresh')
 export class ConnectionRefreshController {
   constructor(private readonly refreshes: ConnectionRefreshService) {}

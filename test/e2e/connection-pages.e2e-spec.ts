@@ -1,5 +1,13 @@
+import { jest } from '@jest/globals';
+import type { Config } from '@jest/types';
+import { PAGE_MAX_AGE_MS } from '../../src/connections/page-cache';
 import { createConnection, createCustomer, createInstance, grantConnection, type TestCustomer } from '../support/factories';
 import { TestApp } from '../support/test-app';
+
+const EVERYTHING_BUT_DATE: Config.FakeableAPI[] = [
+  'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate',
+  'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout',
+];
 
 /**
  * Pages of connection lists are kept and served again while the customer's list version holds (see
@@ -80,14 +88,19 @@ describe('Kept pages of connection lists', () => {
   it('show a new last_used_at within a second, since it alone does not move the version', async () => {
     const customer = await createCustomer(t);
     const connection = await createConnection(t, customer);
-    expect((await kept(customer)).connections[0].last_used_at).toBeNull();
-    await t.db.query(`UPDATE connection_last_uses SET last_used_at = now() WHERE connection_id = $1`, [connection.id]);
-    const written = Date.now();
-    const soon = await list(customer);
-    // Read again within the second: still the kept page (had it been read anew, it would show the time).
-    if (Date.now() - written < 900) expect(soon.connections[0].last_used_at).toBeNull();
-    await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() - written) + 10));
-    expect((await list(customer)).connections[0].last_used_at).toEqual(expect.any(String));
+    // The service's clock stands still (only `Date`: timers and I/O run as usual) until the test moves it.
+    jest.useFakeTimers({ doNotFake: EVERYTHING_BUT_DATE, now: Date.now() });
+    try {
+      expect((await kept(customer)).connections[0].last_used_at).toBeNull();
+      await t.db.query(`UPDATE connection_last_uses SET last_used_at = now() WHERE connection_id = $1`, [connection.id]);
+      // Read again within the second: still the kept page (read anew, it would show the time).
+      jest.setSystemTime(Date.now() + PAGE_MAX_AGE_MS - 1);
+      expect((await list(customer)).connections[0].last_used_at).toBeNull();
+      jest.setSystemTime(Date.now() + 1);
+      expect((await list(customer)).connections[0].last_used_at).toEqual(expect.any(String));
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   describe('with CONNECTION_PAGE_CACHE_MIB=0', () => {

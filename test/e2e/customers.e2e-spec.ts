@@ -19,12 +19,6 @@ describe('Customers', () => {
   });
   afterAll(() => t.close());
 
-  /** Every customer id, in the order the list must give them. */
-  async function idsInListOrder(): Promise<string[]> {
-    const rows: { id: string }[] = await t.db.query('SELECT id FROM customers ORDER BY created_at, id');
-    return rows.map((row) => row.id);
-  }
-
   describe('POST /v1/customers', () => {
     it('creates a customer as admin: 201 with {id, name, created_at}, and the row is stored', async () => {
       const response = await t.http().post('/v1/customers').set(asAdmin).send({ name: 'Acme' }).expect(201);
@@ -149,92 +143,13 @@ describe('Customers', () => {
   });
 
   describe('GET /v1/customers', () => {
-    beforeAll(async () => {
-      // Three customers created at the same instant: the list breaks the tie by id.
-      await t.db.query(
-        `INSERT INTO customers (id, name, created_at) VALUES
-           ('ffffffff-0000-4000-8000-000000000001', 'tie c', '2020-01-01T00:00:00.000Z'),
-           ('00000000-0000-4000-8000-0000000000a1', 'tie a', '2020-01-01T00:00:00.000Z'),
-           ('88888888-0000-4000-8000-000000000001', 'tie b', '2020-01-01T00:00:00.000Z'),
-           ('99999999-0000-4000-8000-000000000001', 'earliest', '2019-06-01T00:00:00.000Z')`,
-      );
-      // Enough customers that the default page (100) is not everything.
-      await t.db.query(`INSERT INTO customers (name) SELECT 'bulk ' || n FROM generate_series(1, 105) AS n`);
-    });
-
-    it('lists customers as admin: 200 {customers, total}, 100 by default, ordered by created_at then id', async () => {
-      const expected = await idsInListOrder();
-      const response = await t.http().get('/v1/customers').set(asAdmin).expect(200);
-      expect(Object.keys(response.body).sort()).toEqual(['customers', 'total']);
-      expect(response.body.total).toBe(expected.length);
-      expect(response.body.customers).toHaveLength(100);
-      expect(response.body.customers.map((customer: { id: string }) => customer.id)).toEqual(expected.slice(0, 100));
-      expect(response.body.customers.slice(0, 4).map((customer: { name: string }) => customer.name)).toEqual(['earliest', 'tie a', 'tie b', 'tie c']);
+    it('shows each customer as {id, name, created_at} (paging and access: list-routes.e2e-spec.ts)', async () => {
+      const created = await createCustomer(t, 'Listed Co');
+      const response = await t.http().get('/v1/customers?limit=1000').set(asAdmin).expect(200);
+      expect(response.body.customers).toContainEqual({ id: created.id, name: 'Listed Co', created_at: expect.stringMatching(TIMESTAMP_SHAPE) });
       for (const customer of response.body.customers) {
         expect(customer).toEqual({ id: expect.stringMatching(UUID_SHAPE), name: expect.any(String), created_at: expect.stringMatching(TIMESTAMP_SHAPE) });
       }
-    });
-
-    it('pages with limit and offset; total counts every customer whatever the page', async () => {
-      const expected = await idsInListOrder();
-      const pages: string[] = [];
-      for (let offset = 0; offset < expected.length; offset += 40) {
-        const response = await t.http().get(`/v1/customers?limit=40&offset=${offset}`).set(asAdmin).expect(200);
-        expect(response.body.total).toBe(expected.length);
-        pages.push(...response.body.customers.map((customer: { id: string }) => customer.id));
-      }
-      expect(pages).toEqual(expected);
-    });
-
-    it('accepts limit=1 and limit=1000', async () => {
-      const one = await t.http().get('/v1/customers?limit=1').set(asAdmin).expect(200);
-      expect(one.body.customers).toHaveLength(1);
-      const all = await t.http().get('/v1/customers?limit=1000').set(asAdmin).expect(200);
-      expect(all.body.customers).toHaveLength(all.body.total);
-    });
-
-    it('answers an offset past the end with an empty page and the total', async () => {
-      const response = await t.http().get('/v1/customers?offset=100000').set(asAdmin).expect(200);
-      expect(response.body.customers).toEqual([]);
-      expect(response.body.total).toBeGreaterThan(100);
-    });
-
-    it.each(['0', '1001', 'abc', '-1', '1.5', '1e2', ''])('rejects limit=%s with 422 at query.limit, never clamped', async (limit) => {
-      const response = await t.http().get(`/v1/customers?limit=${limit}`).set(asAdmin);
-      expect(response.status).toBe(422);
-      expect(response.body.detail).toEqual([{ loc: ['query', 'limit'], msg: expect.any(String), type: expect.any(String) }]);
-    });
-
-    it('rejects a repeated limit with 422 at query.limit', async () => {
-      const response = await t.http().get('/v1/customers?limit=1&limit=2').set(asAdmin);
-      expect(response.status).toBe(422);
-      expect(response.body.detail).toEqual([{ loc: ['query', 'limit'], msg: expect.any(String), type: expect.any(String) }]);
-    });
-
-    it.each(['-1', 'abc', '0.5'])('rejects offset=%s with 422 at query.offset', async (offset) => {
-      const response = await t.http().get(`/v1/customers?offset=${offset}`).set(asAdmin);
-      expect(response.status).toBe(422);
-      expect(response.body.detail).toEqual([{ loc: ['query', 'offset'], msg: expect.any(String), type: expect.any(String) }]);
-    });
-
-    it('reports a bad limit and a bad offset together', async () => {
-      const response = await t.http().get('/v1/customers?limit=0&offset=-1').set(asAdmin);
-      expect(response.status).toBe(422);
-      expect(response.body.detail.map((issue: { loc: string[] }) => issue.loc)).toEqual(
-        expect.arrayContaining([
-          ['query', 'limit'],
-          ['query', 'offset'],
-        ]),
-      );
-    });
-
-    it('refuses a request without credentials with 401', async () => {
-      expectUnauthorized(await t.http().get('/v1/customers'));
-    });
-
-    it('refuses a customer with 403: admin only', async () => {
-      const customer = await createCustomer(t);
-      expectErrorDetail(await t.http().get('/v1/customers').set(customer.headers), 403);
     });
   });
 

@@ -131,11 +131,16 @@ describe('GET /internal/v1/instances/:instance_id/connections', () => {
       expect((await t.http().get(fetchPath(doomed, 'provider=doomed')).set(doomed.headers)).status).toBe(401);
     });
 
-    it('never crosses customers: another customer’s instance finds nothing of this customer', async () => {
+    it('never crosses customers: a grant row giving this customer’s connection to another customer’s instance (written by SQL) is not served', async () => {
       const other = await createCustomer(t);
       const foreign = await createInstance(t, other);
+      const [gmail]: { id: string }[] = await t.db.query(`SELECT id FROM connections WHERE customer_id = $1 AND provider = 'gmail'`, [customer.id]);
+      await t.db.query(`INSERT INTO grants (connection_id, instance_id, capabilities) VALUES ($1, $2, '["send_mail"]')`, [gmail.id, foreign.id]);
+      // The row is there, of the asked provider: only the fetch's own customer check stands between.
+      expect(await t.db.query('SELECT provider FROM grants WHERE instance_id = $1', [foreign.id])).toEqual([{ provider: 'gmail' }]);
       const response = await t.http().get(fetchPath(foreign, 'provider=gmail')).set(foreign.headers);
       expect(response.status).toBe(404);
+      expect(JSON.stringify(response.body)).not.toContain('gmail-secret-token');
     });
   });
 

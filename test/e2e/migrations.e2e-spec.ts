@@ -9,6 +9,7 @@ import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/Postgres
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { migrationDataSourceOptions, runPendingMigrations } from '../../src/database/migrate';
 import { pendingSchemaChanges } from '../../src/database/schema-diff';
+import { ENTITIES } from '../../src/entities';
 import { createConnection, createCustomer, createInstance, grantConnection } from '../support/factories';
 import { TestApp } from '../support/test-app';
 
@@ -49,7 +50,7 @@ describe('Migrations', () => {
 
   it('are the only source of the schema: synchronize is off everywhere', () => {
     expect(t.db.options.synchronize).toBe(false);
-    expect(dataSourceOptions('postgres://localhost/x').synchronize).toBe(false);
+    expect(dataSourceOptions('postgres://localhost/x', ENTITIES).synchronize).toBe(false);
   });
 
   it('are all listed in migrations/index.ts, one file each, named <timestamp>-<WhatChanged>', () => {

@@ -1,6 +1,6 @@
 import { API_KEY_BY_HASH } from '../../src/auth/strategies/customer-or-admin.strategy';
 import { CONNECTIONS_PAGE, FILTERED_CONNECTIONS_PAGE } from '../../src/connections/connection-reads';
-import { LAST_USED_UPDATES } from '../../src/database/last-used-recorder';
+import { LAST_USED_UPDATES } from '../../src/last-used/last-used-recorder';
 import { FETCH_LOOKUP } from '../../src/internal-credentials/fetch-lookup';
 import { TestApp } from '../support/test-app';
 

@@ -9,7 +9,7 @@ import { CUSTOMER_OR_ADMIN_STRATEGY, INSTANCE_STRATEGY } from '../../src/auth/st
 import { ProxyKeyStrategy } from '../../src/internal-credentials/proxy-key.strategy';
 import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
-import { LastUsedRecorder } from '../../src/database/last-used-recorder';
+import { LastUsedRecorder } from '../../src/last-used/last-used-recorder';
 import { createLogger } from '../../src/logging/logger';
 import { createTestDatabase } from './database';
 

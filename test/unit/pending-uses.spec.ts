@@ -1,4 +1,4 @@
-import { COALESCE_MS, PendingUses, TICK_MS } from '../../src/database/last-used-recorder';
+import { COALESCE_MS, PendingUses, TICK_MS } from '../../src/last-used/last-used-recorder';
 
 /** The ticks after which a row first used in the current tick is due. */
 const TICKS_TO_DUE = COALESCE_MS / TICK_MS;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-custom';
 import { AppConfig } from '../../config/app-config';
-import { LastUsedRecorder } from '../../database/last-used-recorder';
+import { LastUsedRecorder } from '../../last-used/last-used-recorder';
 import { PipelinedStatements } from '../../database/pipelined-statements';
 import type { AppRequest, Principal } from '../../http/request-context';
 import { isUuid } from '../../http/uuid-param';

@@ -25,7 +25,7 @@ export class CreateConnectionRequest {
   @Length(1, 255)
   name: string;
 
-  @ApiPropertyOptional({ enum: AUTH_TYPES, default: 'oauth2' })
+  @ApiPropertyOptional({ enum: AUTH_TYPES, default: 'oauth2', example: 'oauth2' })
   @unlessAbsent
   @IsIn(AUTH_TYPES)
   auth_type: AuthType = 'oauth2';
@@ -41,7 +41,7 @@ export class CreateConnectionRequest {
   @MaxJsonSize(CREDENTIALS_MAX_BYTES)
   credentials: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: [String], default: [], maxItems: MAX_SCOPES })
+  @ApiPropertyOptional({ type: [String], default: [], maxItems: MAX_SCOPES, example: ['https://www.googleapis.com/auth/gmail.send'] })
   @unlessAbsent
   @IsArray()
   @ArrayMaxSize(MAX_SCOPES)
@@ -49,7 +49,7 @@ export class CreateConnectionRequest {
   @Length(1, MAX_SCOPE_LENGTH, { each: true })
   scopes: string[] = [];
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'At most 16 KiB as JSON.' })
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'At most 16 KiB as JSON.', example: { team: 'rostering' } })
   @IsOptional()
   @IsObject()
   @MaxJsonSize(METADATA_MAX_BYTES)
@@ -57,7 +57,7 @@ export class CreateConnectionRequest {
 }
 
 export class UpdateConnectionRequest {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 255 })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 255, example: 'ops@iqm.com.au' })
   @unlessAbsent
   @IsString()
   @Length(1, 255)
@@ -67,13 +67,14 @@ export class UpdateConnectionRequest {
     type: 'object',
     additionalProperties: true,
     description: 'New credentials: re-sealed; status goes back to active and error_message is cleared.',
+    example: { access_token: 'ya29…', refresh_token: '1//0g…', expires_in: 3599 },
   })
   @unlessAbsent
   @IsObject()
   @MaxJsonSize(CREDENTIALS_MAX_BYTES)
   credentials?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: [String], maxItems: MAX_SCOPES })
+  @ApiPropertyOptional({ type: [String], maxItems: MAX_SCOPES, example: ['https://www.googleapis.com/auth/gmail.readonly'] })
   @unlessAbsent
   @IsArray()
   @ArrayMaxSize(MAX_SCOPES)
@@ -81,7 +82,7 @@ export class UpdateConnectionRequest {
   @Length(1, MAX_SCOPE_LENGTH, { each: true })
   scopes?: string[];
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'null clears it. At most 16 KiB.' })
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'null clears it. At most 16 KiB.', example: { team: 'payroll' } })
   @IsOptional()
   @IsObject()
   @MaxJsonSize(METADATA_MAX_BYTES)
@@ -89,7 +90,7 @@ export class UpdateConnectionRequest {
 }
 
 export class ListConnectionsQuery extends PageQuery {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 50 })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 50, example: 'gmail' })
   @IsOptional()
   @IsString()
   @Length(1, 50)

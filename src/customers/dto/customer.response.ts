@@ -1,13 +1,14 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { EXAMPLE } from '../../http/openapi-examples';
 
 export class CustomerResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.customerId })
   id: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: 'Acme Pty Ltd' })
   name: string;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: EXAMPLE.createdAt })
   created_at: string;
 }
 
@@ -15,6 +16,6 @@ export class CustomerListResponse {
   @ApiProperty({ type: [CustomerResponse] })
   customers: CustomerResponse[];
 
-  @ApiProperty({ type: 'integer', description: 'All customers, whatever the page' })
+  @ApiProperty({ type: 'integer', description: 'All customers, whatever the page', example: 1 })
   total: number;
 }

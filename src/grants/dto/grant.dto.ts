@@ -1,10 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsDefined, IsString, IsUUID, Length } from 'class-validator';
+import { EXAMPLE } from '../../http/openapi-examples';
 
 export const MAX_CAPABILITIES = 100;
 
 export class CreateGrantRequest {
-  @ApiProperty({ format: 'uuid', description: 'An instance of the same customer' })
+  @ApiProperty({ format: 'uuid', description: 'An instance of the same customer', example: EXAMPLE.instanceId })
   @IsDefined()
   @IsString()
   @IsUUID('all')
@@ -25,18 +26,18 @@ export class CreateGrantRequest {
 }
 
 export class GrantResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.grantId })
   id: string;
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.connectionId })
   connection_id: string;
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.instanceId })
   instance_id: string;
 
-  @ApiProperty({ type: [String] })
+  @ApiProperty({ type: [String], example: ['send_mail'] })
   capabilities: string[];
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: EXAMPLE.createdAt })
   granted_at: string;
 }

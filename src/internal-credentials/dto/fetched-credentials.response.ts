@@ -1,27 +1,33 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { EXAMPLE } from '../../http/openapi-examples';
 
 export class FetchedCredentialsResponse {
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The decrypted provider credentials' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The decrypted provider credentials',
+    example: { access_token: 'ya29…', refresh_token: '1//0g…', expires_in: 3599 },
+  })
   credentials: Record<string, unknown>;
 
-  @ApiProperty({ type: [String], description: 'The capabilities the grant gives this instance' })
+  @ApiProperty({ type: [String], description: 'The capabilities the grant gives this instance', example: ['send_mail'] })
   capabilities: string[];
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.connectionId })
   connection_id: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: 'gmail' })
   provider: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: 'admin@iqm.com.au' })
   name: string;
 
-  @ApiProperty({ enum: ['oauth2', 'api_key', 'basic'] })
+  @ApiProperty({ enum: ['oauth2', 'api_key', 'basic'], example: 'oauth2' })
   auth_type: string;
 
-  @ApiProperty({ enum: ['active', 'error', 'expired'], description: 'The connection\u2019s health; `error`: the last refresh failed but the token is still valid' })
+  @ApiProperty({ enum: ['active', 'error', 'expired'], example: 'active', description: 'The connection\u2019s health; `error`: the last refresh failed but the token is still valid' })
   status: string;
 
-  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true, example: EXAMPLE.expiresAt })
   expires_at: string | null;
 }

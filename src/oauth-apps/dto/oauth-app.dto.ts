@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsString, Length, ValidateIf } from 'class-validator';
+import { EXAMPLE } from '../../http/openapi-examples';
 import { AUTH_METHODS, type AuthMethod } from '../oauth-app.entity';
 
 const unlessAbsent = ValidateIf((_object, value) => value !== undefined);
@@ -33,7 +34,7 @@ export class CreateOAuthAppRequest {
   @Length(1, 2048)
   token_url?: string;
 
-  @ApiPropertyOptional({ enum: AUTH_METHODS, default: 'client_secret_basic' })
+  @ApiPropertyOptional({ enum: AUTH_METHODS, default: 'client_secret_basic', example: 'client_secret_basic' })
   @unlessAbsent
   @IsIn(AUTH_METHODS)
   auth_method: AuthMethod = 'client_secret_basic';
@@ -48,30 +49,30 @@ export class CreateOAuthAppRequest {
 }
 
 export class UpdateOAuthAppRequest {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 1024 })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 1024, example: '1234567890-abc.apps.googleusercontent.com' })
   @unlessAbsent
   @IsString()
   @Length(1, 1024)
   client_id?: string;
 
-  @ApiPropertyOptional({ minLength: 1, maxLength: 4096, description: 'Re-sealed; never returned' })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 4096, description: 'Re-sealed; never returned', example: 'GOCSPX-…' })
   @unlessAbsent
   @IsString()
   @Length(1, 4096)
   client_secret?: string;
 
-  @ApiPropertyOptional({ maxLength: 2048 })
+  @ApiPropertyOptional({ maxLength: 2048, example: 'https://oauth2.googleapis.com/token' })
   @unlessAbsent
   @IsString()
   @Length(1, 2048)
   token_url?: string;
 
-  @ApiPropertyOptional({ enum: AUTH_METHODS })
+  @ApiPropertyOptional({ enum: AUTH_METHODS, example: 'client_secret_post' })
   @unlessAbsent
   @IsIn(AUTH_METHODS)
   auth_method?: AuthMethod;
 
-  @ApiPropertyOptional({ type: [String], maxItems: 500 })
+  @ApiPropertyOptional({ type: [String], maxItems: 500, example: ['https://www.googleapis.com/auth/gmail.send'] })
   @unlessAbsent
   @IsArray()
   @ArrayMaxSize(500)
@@ -81,10 +82,10 @@ export class UpdateOAuthAppRequest {
 }
 
 export class OAuthAppResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.oauthAppId })
   id: string;
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.customerId })
   customer_id: string;
 
   @ApiProperty({ example: 'gmail' })
@@ -96,16 +97,16 @@ export class OAuthAppResponse {
   @ApiProperty({ example: 'https://oauth2.googleapis.com/token' })
   token_url: string;
 
-  @ApiProperty({ enum: AUTH_METHODS })
+  @ApiProperty({ enum: AUTH_METHODS, example: 'client_secret_basic' })
   auth_method: string;
 
-  @ApiProperty({ type: [String] })
+  @ApiProperty({ type: [String], example: ['https://www.googleapis.com/auth/gmail.send'] })
   scopes: string[];
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: EXAMPLE.createdAt })
   created_at: string;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: EXAMPLE.createdAt })
   updated_at: string;
 }
 
@@ -113,6 +114,6 @@ export class OAuthAppListResponse {
   @ApiProperty({ type: [OAuthAppResponse] })
   oauth_apps: OAuthAppResponse[];
 
-  @ApiProperty({ type: 'integer' })
+  @ApiProperty({ type: 'integer', example: 1 })
   total: number;
 }

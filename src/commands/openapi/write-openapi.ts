@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createApp } from '../bootstrap';
-import { DATA_DIR, loadConfig } from '../config/app-config';
-import { connectEmbeddedPostgres } from '../database/embedded-postgres';
-import { createLogger } from '../logging/logger';
-import { buildOpenApiDocument } from './openapi';
+import { createApp } from '../../bootstrap';
+import { DATA_DIR, loadConfig } from '../../config/app-config';
+import { connectEmbeddedPostgres } from '../../database/embedded-postgres';
+import { createLogger } from '../../logging/logger';
+import { buildOpenApiDocument } from '../../openapi/openapi';
 
 const OUTPUT_FILE = resolve(process.cwd(), 'openapi.json');
 

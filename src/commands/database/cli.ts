@@ -2,10 +2,11 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { DATA_DIR, loadConfig } from '../config/app-config';
-import { connectEmbeddedPostgres } from './embedded-postgres';
-import { migrationDataSourceOptions, runPendingMigrations } from './migrate';
-import { pendingSchemaChanges } from './schema-diff';
+import { DATA_DIR, loadConfig } from '../../config/app-config';
+import { connectEmbeddedPostgres } from '../../database/embedded-postgres';
+import { migrationDataSourceOptions, runPendingMigrations } from '../../database/migrate';
+import { pendingSchemaChanges } from '../../database/schema-diff';
+import { ENTITIES } from '../../entities';
 
 const MIGRATIONS_DIR = resolve(process.cwd(), 'migrations');
 const MIGRATIONS_INDEX_COMMENT = '/** Every migration, in order. `npm run migration:generate` appends new ones here. */';
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
 }
 
 async function withDataSource(url: string, work: (dataSource: DataSource) => Promise<void>): Promise<void> {
-  const dataSource = new DataSource(migrationDataSourceOptions(url));
+  const dataSource = new DataSource(migrationDataSourceOptions(url, ENTITIES));
   await dataSource.initialize();
   try {
     await work(dataSource);

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { DATA_DIR, loadConfig } from '../config/app-config';
-import { dataSourceOptions } from '../database/data-source-options';
-import { connectEmbeddedPostgres } from '../database/embedded-postgres';
-import { configuredSealer } from './credential-sealer';
-import { rotateDataKeys } from './key-rotation';
+import { DATA_DIR, loadConfig } from '../../config/app-config';
+import { dataSourceOptions } from '../../database/data-source-options';
+import { connectEmbeddedPostgres } from '../../database/embedded-postgres';
+import { configuredSealer } from '../../crypto/credential-sealer';
+import { rotateDataKeys } from '../../crypto/key-rotation';
+import { ENTITIES } from '../../entities';
 
 /**
  * `npm run keys:rotate`, in the service's environment: re-wraps every data key under ENCRYPTION_KEY.
@@ -13,7 +14,7 @@ import { rotateDataKeys } from './key-rotation';
 async function main(): Promise<void> {
   const config = loadConfig();
   const embedded = config.databaseUrl === undefined ? await connectEmbeddedPostgres(join(DATA_DIR, 'postgres')) : undefined;
-  const dataSource = new DataSource(dataSourceOptions(config.databaseUrl ?? embedded!.url));
+  const dataSource = new DataSource(dataSourceOptions(config.databaseUrl ?? embedded!.url, ENTITIES));
   await dataSource.initialize();
   try {
     const sealer = configuredSealer(config);

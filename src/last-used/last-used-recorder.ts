@@ -11,9 +11,8 @@ type UsageTable = keyof typeof USAGE_TABLES;
 
 /**
  * The write of a batch: `$1` the rows' ids, `$2` their latest uses in epoch milliseconds; a row already
- * as new is left alone. `= ANY` has the rows found by primary key whatever the table's size: joined to
- * `unnest` alone, a table of 20,000 rows was read whole for every statement (3.2-3.6 ms, against
- * 1.3 ms by the index, EXPLAIN ANALYZE on the bench's 10k database). The statement commits
+ * as new is left alone. `= ANY` has the rows found by primary key whatever the table's size (joined to
+ * `unnest` alone, a small table was read whole: test/e2e/query-plans). The statement commits
  * asynchronously (`synchronous_commit` off for its own transaction, set in the same round trip): a
  * crash of PostgreSQL may lose its last ~0.6 s of timestamps, as a crash of the service loses the ~2 s
  * still in memory; nothing else is written this way.
@@ -35,20 +34,13 @@ export const TICK_MS = 250;
 /**
  * How long a row waits, from its first use, for more uses before it is written: each row is written
  * at most once in that time however often it is used, and the contract's 5 seconds leave the rest for
- * the write. One batch of everything every second cost the fetch up to a fifth of its throughput and
- * most of its p99 at 10k connections (bench: 4,400-4,600 req/s and p99 17-19 ms, against 5,000-5,700 and
- * 10-14 ms unflushed). A batch every 2.5 s writes fewer rows where they repeat, but where they seldom do
- * (1M connections) it is the same rows in bigger bursts; written as they come due, every 250 ms, the
- * writes are both few and small.
+ * the write. Written as they come due, every 250 ms, the writes are both few and small (docs/performance.md).
  */
 export const COALESCE_MS = 2_000;
 /**
  * Rows a statement updates at most. A tick's rows go out in statements of this size spread over the
- * tick, not in one: at 1M connections a tick is ~1,250 rows, about 20 ms of PostgreSQL CPU in one
- * burst every 250 ms, which stalled the fetches sharing its cores. Spread in statements of 100 that
- * commit asynchronously (below), the fetch's p99 at 1M was 14-17 ms against 17-19, at 7% more
- * throughput, in three alternating pairs. Spread but committed synchronously, the same statements
- * cost 15% of the throughput: each commit waited for its own WAL flush.
+ * tick, not in one burst that stalls the fetches sharing PostgreSQL's cores; they commit
+ * asynchronously, or each would wait for its own WAL flush (docs/performance.md).
  */
 const ROWS_PER_STATEMENT = 100;
 /** The share of a tick that its statements are spread over, leaving the rest as slack. */
