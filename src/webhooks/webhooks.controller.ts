@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, Header, HttpCode, Patch, Post, Query } f
 import { ApiAcceptedResponse, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
+import { EXAMPLE } from '../http/openapi-examples';
 import { PageQuery } from '../http/pagination';
 import { UuidParam } from '../http/uuid-param';
 import {
@@ -21,7 +22,7 @@ const SIGNING =
   'at least once and unordered: dedupe on `webhook-id`.';
 
 @ApiTags('Webhooks')
-@ApiParam({ name: 'customer_id', format: 'uuid' })
+@ApiParam({ name: 'customer_id', format: 'uuid', example: EXAMPLE.customerId })
 @Controller('v1/customers/:customer_id/webhooks')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
@@ -59,7 +60,7 @@ export class WebhooksController {
   @Get(':webhook_id')
   @Auth('customer')
   @ApiOperation({ operationId: 'getWebhook', summary: 'Get a webhook', description: 'The webhook without its secret; another customer\u2019s is a 404.' })
-  @ApiParam({ name: 'webhook_id', format: 'uuid' })
+  @ApiParam({ name: 'webhook_id', format: 'uuid', example: EXAMPLE.webhookId })
   @ApiOkResponse({ type: WebhookResponse })
   @ApiErrors(404, 422)
   get(@UuidParam('customer_id') customerId: string, @UuidParam('webhook_id') webhookId: string): Promise<WebhookResponse> {
@@ -73,7 +74,7 @@ export class WebhooksController {
     summary: 'Change a webhook\u2019s URL, events, description or enabled',
     description: 'A new URL is checked like a new webhook\u2019s. A disabled webhook receives no new event; its pending attempts wait until it is enabled again.',
   })
-  @ApiParam({ name: 'webhook_id', format: 'uuid' })
+  @ApiParam({ name: 'webhook_id', format: 'uuid', example: EXAMPLE.webhookId })
   @ApiBody({
     type: UpdateWebhookRequest,
     examples: {
@@ -91,7 +92,7 @@ export class WebhooksController {
   @HttpCode(204)
   @Auth('customer')
   @ApiOperation({ operationId: 'deleteWebhook', summary: 'Delete a webhook', description: 'Its deliveries go with it, pending attempts included.' })
-  @ApiParam({ name: 'webhook_id', format: 'uuid' })
+  @ApiParam({ name: 'webhook_id', format: 'uuid', example: EXAMPLE.webhookId })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(404, 422)
   delete(@UuidParam('customer_id') customerId: string, @UuidParam('webhook_id') webhookId: string): Promise<void> {
@@ -106,7 +107,7 @@ export class WebhooksController {
     summary: 'Rotate a webhook\u2019s signing secret (the new one is shown once)',
     description: 'For 24 hours both the new and the previous secret sign each delivery (two space-separated `v1,` signatures), so a receiver can switch without a gap.',
   })
-  @ApiParam({ name: 'webhook_id', format: 'uuid' })
+  @ApiParam({ name: 'webhook_id', format: 'uuid', example: EXAMPLE.webhookId })
   @ApiCreatedResponse({ type: WebhookSecretResponse })
   @ApiErrors(404, 422)
   rotateSecret(@UuidParam('customer_id') customerId: string, @UuidParam('webhook_id') webhookId: string): Promise<WebhookSecretResponse> {
@@ -121,7 +122,7 @@ export class WebhooksController {
     summary: 'Send a webhook.test event to this endpoint',
     description: 'Queues a `webhook.test` event (`data`: `{"webhook_id"}`) for this endpoint only, delivered and retried like any event; the answer is its first attempt, pending.',
   })
-  @ApiParam({ name: 'webhook_id', format: 'uuid' })
+  @ApiParam({ name: 'webhook_id', format: 'uuid', example: EXAMPLE.webhookId })
   @ApiAcceptedResponse({ type: DeliveryResponse })
   @ApiErrors(404, 422)
   test(@UuidParam('customer_id') customerId: string, @UuidParam('webhook_id') webhookId: string): Promise<DeliveryResponse> {
@@ -135,7 +136,7 @@ export class WebhooksController {
     summary: 'List a webhook\u2019s delivery attempts',
     description: 'Every attempt, oldest first: succeeded, failed (with the time of its retry, or none once given up after the last), or pending.',
   })
-  @ApiParam({ name: 'webhook_id', format: 'uuid' })
+  @ApiParam({ name: 'webhook_id', format: 'uuid', example: EXAMPLE.webhookId })
   @ApiOkResponse({ type: DeliveryListResponse })
   @ApiErrors(404, 422)
   listDeliveries(@UuidParam('customer_id') customerId: string, @UuidParam('webhook_id') webhookId: string, @Query() page: PageQuery): Promise<DeliveryListResponse> {

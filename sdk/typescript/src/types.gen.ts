@@ -290,9 +290,7 @@ export type CreateWebhookRequest = {
      * The event types to receive (connection.created, connection.updated, connection.deleted, grant.created, grant.deleted, connection.refreshed, connection.refresh_failed, connection.revoked, connection.recovered, connection.expired), or ["*"] for all of them.
      */
     events: Array<'connection.created' | 'connection.updated' | 'connection.deleted' | 'grant.created' | 'grant.deleted' | 'connection.refreshed' | 'connection.refresh_failed' | 'connection.revoked' | 'connection.recovered' | 'connection.expired' | '*'>;
-    description?: {
-        [key: string]: unknown;
-    } | null;
+    description?: string | null;
 };
 
 export type CreatedWebhookResponse = {
@@ -338,9 +336,7 @@ export type UpdateWebhookRequest = {
     /**
      * null clears it
      */
-    description?: {
-        [key: string]: unknown;
-    } | null;
+    description?: string | null;
     /**
      * false: no new event is delivered to it, and its pending attempts wait until it is enabled again
      */

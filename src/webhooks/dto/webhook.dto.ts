@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EXAMPLE } from '../../http/openapi-examples';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsOptional, IsString, Length, registerDecorator, ValidateIf } from 'class-validator';
 import { CONNECTION_EVENT_TYPES } from '../../events/connection-event.entity';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../webhook-delivery.entity';
@@ -44,7 +45,7 @@ export class CreateWebhookRequest {
   @IsEventSubscription()
   events: string[];
 
-  @ApiPropertyOptional({ maxLength: DESCRIPTION_MAX, nullable: true, example: 'Tell the agent platform when a user must reconnect' })
+  @ApiPropertyOptional({ type: 'string', maxLength: DESCRIPTION_MAX, nullable: true, example: 'Tell the agent platform when a user must reconnect' })
   @IsOptional()
   @IsString()
   @Length(0, DESCRIPTION_MAX)
@@ -67,7 +68,7 @@ export class UpdateWebhookRequest {
   @IsEventSubscription()
   events?: string[];
 
-  @ApiPropertyOptional({ maxLength: DESCRIPTION_MAX, nullable: true, description: 'null clears it' })
+  @ApiPropertyOptional({ type: 'string', maxLength: DESCRIPTION_MAX, nullable: true, description: 'null clears it', example: 'Reconnect prompts for the support desk' })
   @IsOptional()
   @IsString()
   @Length(0, DESCRIPTION_MAX)
@@ -80,10 +81,10 @@ export class UpdateWebhookRequest {
 }
 
 export class WebhookResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.webhookId })
   id: string;
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.customerId })
   customer_id: string;
 
   @ApiProperty({ example: 'https://agents.example.com/hooks/hydracore' })
@@ -92,16 +93,16 @@ export class WebhookResponse {
   @ApiProperty({ type: [String], example: ['connection.revoked', 'connection.expired'] })
   events: string[];
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ type: 'string', nullable: true, example: 'Tell the agent platform when a user must reconnect' })
   description: string | null;
 
-  @ApiProperty()
+  @ApiProperty({ example: true })
   enabled: boolean;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: EXAMPLE.createdAt })
   created_at: string;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: EXAMPLE.createdAt })
   updated_at: string;
 }
 
@@ -121,15 +122,15 @@ export class WebhookListResponse {
   @ApiProperty({ type: [WebhookResponse] })
   webhooks: WebhookResponse[];
 
-  @ApiProperty({ type: 'integer' })
+  @ApiProperty({ type: 'integer', example: 1 })
   total: number;
 }
 
 export class DeliveryResponse {
-  @ApiProperty({ format: 'uuid', description: 'This attempt' })
+  @ApiProperty({ format: 'uuid', description: 'This attempt', example: EXAMPLE.deliveryId })
   id: string;
 
-  @ApiProperty({ format: 'uuid', description: 'The event; the same on every attempt' })
+  @ApiProperty({ format: 'uuid', description: 'The event; the same on every attempt', example: EXAMPLE.eventId })
   event_id: string;
 
   @ApiProperty({ example: 'connection.revoked', description: `One of the subscribable event types, or ${WEBHOOK_TEST_EVENT}` })
@@ -138,19 +139,19 @@ export class DeliveryResponse {
   @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: '1 for the first attempt, then one more per retry' })
   attempt: number;
 
-  @ApiProperty({ enum: DELIVERY_STATUSES, description: 'pending: not made yet (due at next_attempt_at); succeeded: a 2xx within the timeout; failed: anything else' })
+  @ApiProperty({ enum: DELIVERY_STATUSES, example: 'failed', description: 'pending: not made yet (due at next_attempt_at); succeeded: a 2xx within the timeout; failed: anything else' })
   status: DeliveryStatus;
 
   @ApiProperty({ type: 'integer', nullable: true, example: 503, description: 'The endpoint\u2019s HTTP status, when it answered' })
   response_status: number | null;
 
-  @ApiProperty({ type: String, nullable: true, example: 'HTTP 503', description: 'Why the attempt failed' })
+  @ApiProperty({ type: 'string', nullable: true, example: 'HTTP 503', description: 'Why the attempt failed' })
   error: string | null;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: EXAMPLE.createdAt })
   created_at: string;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'pending: when it is due; failed: when the retry is due, null once given up' })
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true, example: '2026-11-22T14:15:27.123Z', description: 'pending: when it is due; failed: when the retry is due, null once given up' })
   next_attempt_at: string | null;
 }
 
@@ -158,6 +159,6 @@ export class DeliveryListResponse {
   @ApiProperty({ type: [DeliveryResponse] })
   deliveries: DeliveryResponse[];
 
-  @ApiProperty({ type: 'integer' })
+  @ApiProperty({ type: 'integer', example: 3 })
   total: number;
 }
