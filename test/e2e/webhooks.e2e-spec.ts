@@ -328,6 +328,28 @@ describe('Webhooks', () => {
       expect(untouched.received).toHaveLength(0);
     });
 
+    it('holds a disabled webhook\u2019s pending attempts until it is enabled again, but sends it a test event', async () => {
+      const owner = await createCustomer(t);
+      const endpoint = await receiver();
+      const webhook = await createWebhook(owner, { url: endpoint.url, events: ['*'] });
+      await t.http().patch(path(owner, `/${webhook.id}`)).set(owner.headers).send({ enabled: false }).expect(200);
+      // An attempt left pending from before it was disabled (a retry, say).
+      await t.db.query(
+        `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, occurred_at, message_id, attempt, status, next_attempt_at)
+         VALUES ($1, gen_random_uuid(), 'connection.updated', now(), 'msg_held', 2, 'pending', now())`,
+        [webhook.id],
+      );
+      await t.http().post(path(owner, `/${webhook.id}/test`)).set(owner.headers).expect(202);
+      const [tested] = await endpoint.waitFor(1);
+      expect(JSON.parse(tested.body).type).toBe('webhook.test');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(endpoint.received).toHaveLength(1);
+
+      await t.http().patch(path(owner, `/${webhook.id}`)).set(owner.headers).send({ enabled: true }).expect(200);
+      const [, held] = await endpoint.waitFor(2);
+      expect(held.headers['webhook-id']).toBe('msg_held');
+    });
+
     it('retries a receiver that fails twice: three attempts, one webhook-id, every attempt listed', async () => {
       const owner = await createCustomer(t);
       const endpoint = await receiver((index) => (index === 0 ? { status: 500, body: 'boom' } : index === 1 ? { status: 503 } : { status: 204 }));
