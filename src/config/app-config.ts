@@ -42,6 +42,8 @@ export class AppConfig {
   readonly logLevel: LogLevel;
   /** Memory for pages of connection lists kept to be served again (see `ConnectionReads`), in bytes; 0: none kept. */
   readonly connectionPageCacheBytes: number;
+  /** Whether `GET /metrics` serves metrics and requests are timed (`METRICS_ENABLED`, default true). */
+  readonly metricsEnabled: boolean;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.nodeEnv = optional(env, 'NODE_ENV') ?? 'development';
@@ -55,6 +57,7 @@ export class AppConfig {
     this.jwtAudience = optional(env, 'JWT_AUDIENCE');
     this.logLevel = parseLogLevel(env);
     this.connectionPageCacheBytes = parseMebibytes(env, 'CONNECTION_PAGE_CACHE_MIB', 32);
+    this.metricsEnabled = parseBoolean(env, 'METRICS_ENABLED', true);
     const keys = parseMasterKeys(env, this.isProduction);
     this.activeKey = keys.active;
     this.previousKeys = keys.previous;
@@ -130,6 +133,14 @@ function parseMebibytes(env: NodeJS.ProcessEnv, name: string, fallback: number):
     throw new ConfigError(`${name} must be a whole number of MiB (0 to 99999)`);
   }
   return Number(raw) * 1024 * 1024;
+}
+
+function parseBoolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = optional(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false`);
 }
 
 function parseLogLevel(env: NodeJS.ProcessEnv): LogLevel {

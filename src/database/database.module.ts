@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { DatabaseMetrics } from './database-metrics';
 import { dataSourceOptions } from './data-source-options';
 import { LastUsedRecorder } from './last-used-recorder';
 import { runPendingMigrations } from './migrate';
@@ -27,7 +28,7 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [PreparedStatements, PipelinedStatements, LastUsedRecorder],
+      providers: [PreparedStatements, PipelinedStatements, LastUsedRecorder, DatabaseMetrics],
       exports: [PreparedStatements, PipelinedStatements, LastUsedRecorder],
     };
   }

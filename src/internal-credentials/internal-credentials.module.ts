@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RequestMetrics } from '../metrics/request-metrics';
 import { InternalCredentialsController } from './internal-credentials.controller';
 import { GrantedConnections } from './granted-connections';
 import { InternalCredentialsService } from './internal-credentials.service';
@@ -9,4 +10,13 @@ import { ProxyKeyStrategy } from './proxy-key.strategy';
   controllers: [InternalCredentialsController],
   providers: [InternalCredentialsService, GrantedConnections, ProxyKeyStrategy],
 })
-export class InternalCredentialsModule {}
+export class InternalCredentialsModule {
+  constructor(requestMetrics: RequestMetrics) {
+    requestMetrics.countOutcomes(
+      'GET',
+      '/internal/v1/instances/:instance_id/connections',
+      'hydracore_credential_fetches_total',
+      'Credential fetches by outcome (the HTTP status: 200, 403, 404, 409, 503...)',
+    );
+  }
+}
