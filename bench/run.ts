@@ -17,7 +17,7 @@ import { seedCustomers, type SeededInstance, type SeedShape } from './seed';
  * - DATABASE_URL (else the embedded PostgreSQL of `.data/postgres`);
  * - BENCH_DURATION seconds per run (default 10), BENCH_CONNECTIONS (default 32);
  * - BENCH_LARGE=0 to skip the 1,000,000-connection database;
- * - BENCH_SCENARIOS to run only some of health, fetch, cpu, list, create and adapters;
+ * - BENCH_SCENARIOS to run only some of health, fetch, cpu, list, create, adapters and metrics;
  * - BENCH_PROFILE=1 to write CPU profiles of the servers (`--cpu-prof`, into .data/profiles/);
  * - BENCH_SERVICE_NODE_FLAGS to start the service and the floor with other Node flags.
  */
@@ -27,7 +27,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LARGE = process.env.BENCH_LARGE !== '0';
 const PROFILE = process.env.BENCH_PROFILE === '1';
 /** Which scenarios run (BENCH_SCENARIOS=fetch,list for instance): all of them by default. */
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list,create,adapters').split(',').map((name) => name.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list,create,adapters,metrics').split(',').map((name) => name.trim()));
 /** The request rate of the CPU-per-request runs: well under what either server can take. */
 const FIXED_RATE = 500;
 const BENCH_DATABASE = 'hydracore_bench';
@@ -75,6 +75,8 @@ interface Dataset {
   lister: { customerId: string; apiKey: string; label: string };
   /** The floor's fetch in a bare Nest app on each platform adapter (`adapters.ts`), on the first dataset. */
   adapters?: { fastify: Running; express: Running };
+  /** The same service with METRICS_ENABLED=false, on the first dataset: what recording metrics costs the fetch. */
+  withoutMetrics?: Running;
 }
 
 /** The platform adapters compared on the first dataset, by their scenario names. */
@@ -147,6 +149,7 @@ async function main(): Promise<void> {
       const service = await start('dist/src/main.js');
       // The adapters are compared on the first (smallest) dataset only: the size is not theirs to show.
       const comparesAdapters = SCENARIOS.has('adapters') && datasets.length === 0;
+      const comparesMetrics = SCENARIOS.has('metrics') && datasets.length === 0;
       datasets.push({
         name,
         fetches: fetchRequests(seeded.flatMap((result) => result.instances)),
@@ -158,6 +161,7 @@ async function main(): Promise<void> {
         ...(comparesAdapters && {
           adapters: { fastify: await start('dist/bench/adapters.js', { ADAPTER: 'fastify' }), express: await start('dist/bench/adapters.js', { ADAPTER: 'express' }) },
         }),
+        ...(comparesMetrics && { withoutMetrics: await start('dist/src/main.js', { METRICS_ENABLED: 'false' }) }),
       });
     }
     rows.push(...(await measure(datasets)));
@@ -272,6 +276,13 @@ async function measure(datasets: Dataset[]): Promise<Row[]> {
     const dataset = datasets[0];
     await run(dataset, `adapters: floor #${round}`, dataset.floor, dataset.fetches, false);
     for (const [adapter, label] of ADAPTERS) await run(dataset, `adapters: ${label} #${round}`, dataset.adapters![adapter], dataset.fetches, false);
+  }
+  // Metrics on (the service as configured by default) and off, alternating with the floor, twice.
+  for (const round of datasets[0].withoutMetrics ? [1, 2] : []) {
+    const dataset = datasets[0];
+    await run(dataset, `metrics: floor #${round}`, dataset.floor, dataset.fetches, false);
+    await run(dataset, `metrics: on #${round}`, dataset.service, dataset.fetches, false);
+    await run(dataset, `metrics: off #${round}`, dataset.withoutMetrics!, dataset.fetches, false);
   }
   for (const dataset of SCENARIOS.has('list') ? datasets : []) {
     const { customerId, apiKey, label } = dataset.lister;
@@ -422,14 +433,24 @@ function report(rows: Row[]): void {
         })
       : [],
   );
+  // The fetch's ratio to the floor with metrics recorded and without, in the same alternating runs.
+  const metricsFloor = meanRate(datasets[0], 'metrics: floor');
+  const metrics = rows.some((row) => row.scenario.startsWith('metrics: '))
+    ? {
+        on: ratio(meanRate(datasets[0], 'metrics: on'), metricsFloor),
+        off: ratio(meanRate(datasets[0], 'metrics: off'), metricsFloor),
+        cost: Number(((meanRate(datasets[0], 'metrics: off') - meanRate(datasets[0], 'metrics: on')) / metricsFloor).toFixed(3)),
+      }
+    : undefined;
   console.log('');
   console.table(rows);
   console.table(summary);
   if (Object.keys(adapters).length > 0) console.table(adapters);
+  if (metrics) console.table({ 'fetch vs floor, metrics': metrics });
   const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version };
   writeFileSync(
     join(ROOT, 'bench', 'results.json'),
-    JSON.stringify({ ran_at: new Date().toISOString(), machine, connections: CONNECTIONS, duration_s: DURATION, rows, fetch_vs_floor: summary, adapters_vs_floor: adapters }, null, 2) + '\n',
+    JSON.stringify({ ran_at: new Date().toISOString(), machine, connections: CONNECTIONS, duration_s: DURATION, rows, fetch_vs_floor: summary, adapters_vs_floor: adapters, metrics_vs_floor: metrics }, null, 2) + '\n',
   );
   log('wrote bench/results.json');
 }
