@@ -44,6 +44,11 @@ export class AppConfig {
   readonly connectionPageCacheBytes: number;
   /** Whether `GET /metrics` serves metrics and requests are timed (`METRICS_ENABLED`, default true). */
   readonly metricsEnabled: boolean;
+  /**
+   * After SIGTERM, how long the service goes on serving with `/health/ready` at 503 before it stops
+   * accepting connections, so that a load balancer sees it leave first (`SHUTDOWN_DELAY_MS`, 0 to 2000).
+   */
+  readonly shutdownDelayMs: number;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.nodeEnv = optional(env, 'NODE_ENV') ?? 'development';
@@ -58,6 +63,7 @@ export class AppConfig {
     this.logLevel = parseLogLevel(env);
     this.connectionPageCacheBytes = parseMebibytes(env, 'CONNECTION_PAGE_CACHE_MIB', 32);
     this.metricsEnabled = parseBoolean(env, 'METRICS_ENABLED', true);
+    this.shutdownDelayMs = parseInteger(env, 'SHUTDOWN_DELAY_MS', 0, 2_000, 0);
     const keys = parseMasterKeys(env, this.isProduction);
     this.activeKey = keys.active;
     this.previousKeys = keys.previous;
@@ -133,6 +139,15 @@ function parseMebibytes(env: NodeJS.ProcessEnv, name: string, fallback: number):
     throw new ConfigError(`${name} must be a whole number of MiB (0 to 99999)`);
   }
   return Number(raw) * 1024 * 1024;
+}
+
+function parseInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: number, fallback: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}`);
+  }
+  return Number(raw);
 }
 
 function parseBoolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {

