@@ -27,8 +27,9 @@ async function main(): Promise<void> {
   let databaseUrl = config.databaseUrl;
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (databaseUrl === undefined) {
-    logger.info('DATABASE_URL is not set: starting the embedded PostgreSQL in .data/postgres');
+    logger.info('DATABASE_URL is not set: starting the embedded PostgreSQL of .data/postgres');
     const embedded = await startEmbeddedPostgres(join(DATA_DIR, 'postgres'));
+    logger.info({ cluster: embedded.clusterDirectory, binaries: embedded.binariesDirectory }, 'embedded PostgreSQL started');
     databaseUrl = embedded.url;
     stopEmbedded = embedded.stop;
   }
