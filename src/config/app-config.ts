@@ -224,7 +224,14 @@ function parseMasterKeys(
   if (new Set(previous.map((key) => key.id)).size !== previous.length) {
     throw new ConfigError('ENCRYPTION_PREVIOUS_KEYS holds the same key id twice');
   }
-  if (!development && existsSync(DEV_KEY_FILE) && !previous.some((key) => key.id === DEV_KEY_ID)) {
+  if (isProduction) {
+    // A key that sits in a file beside the checkout opens nothing in production, not even old rows:
+    // rotate them off it (`keys:rotate` outside production) before going live.
+    const development = previous.find((key) => isDevelopmentKey(key.key));
+    if (development) {
+      throw new ConfigError(`ENCRYPTION_PREVIOUS_KEYS: key "${development.id}" is the generated development key; production refuses it, even as a previous key`);
+    }
+  } else if (!development && existsSync(DEV_KEY_FILE) && !previous.some((key) => key.id === DEV_KEY_ID)) {
     // Rows sealed under the development key stay readable once a real key is configured.
     previous.push({ id: DEV_KEY_ID, key: readDevelopmentKeyFile() });
   }
