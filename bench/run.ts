@@ -284,6 +284,17 @@ async function measure(datasets: Dataset[]): Promise<Row[]> {
     await run(dataset, `metrics: on #${round}`, dataset.service, dataset.fetches, false);
     await run(dataset, `metrics: off #${round}`, dataset.withoutMetrics!, dataset.fetches, false);
   }
+  // The same at a fixed rate: the service's CPU per fetch, steadier than req/s on a shared machine.
+  if (datasets[0].withoutMetrics) {
+    const dataset = datasets[0];
+    for (const [scenario, target] of [['metrics on: CPU at fixed rate', dataset.service], ['metrics off: CPU at fixed rate', dataset.withoutMetrics!]] as const) {
+      const meter = cpuMeter(target.process.pid!);
+      const result = await load(target.url, dataset.fetches, DURATION, 8, FIXED_RATE);
+      const { cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu } = meter.perRequest(result.requests.total);
+      log(`${dataset.name.padEnd(16)} ${scenario.padEnd(30)} ${FIXED_RATE} req/s offered: ${cpu} µs of server CPU per request`);
+      rows.push({ dataset: dataset.name, scenario, cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu, requests_per_s: Math.round(result.requests.average), p50_ms: null, p99_ms: null, errors: result.errors + result.timeouts, non_2xx: result.non2xx, service_rss_mib: null });
+    }
+  }
   for (const dataset of SCENARIOS.has('list') ? datasets : []) {
     const { customerId, apiKey, label } = dataset.lister;
     const page = [{ method: 'GET' as const, path: `/v1/customers/${customerId}/connections?limit=100`, headers: { 'x-api-key': apiKey } }];

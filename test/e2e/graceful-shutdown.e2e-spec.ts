@@ -143,7 +143,7 @@ describe('SIGTERM under load (the real service process)', () => {
 
     // No recorded use is lost: every connection fetched with a 200 has its last_used_at.
     const fetched = new Set(outcomes.filter((outcome) => outcome.status === 200).map((outcome) => connectionIds[outcome.provider]));
-    expect(fetched.size).toBeGreaterThan(PROVIDERS - 15);
+    expect(fetched.size).toBeGreaterThan(20);
     const client = new Client({ connectionString: database.url });
     await client.connect();
     try {
