@@ -1,3 +1,4 @@
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { createConnection, createCustomer, createInstance, grantConnection, type TestCustomer, type TestInstance } from '../support/factories';
 import { TcpProxy } from '../support/tcp-proxy';
 import { TestApp } from '../support/test-app';
@@ -112,6 +113,10 @@ describe('While the database stops answering (packets dropped, not refused)', ()
     const later = await timed(t.http().get(fetchPath).set(instance.headers));
     expect(later.status).toBe(503);
     expect(later.ms).toBeLessThan(10_000);
+    // The pooled connections whose queries got no answer were closed, not handed to the next request.
+    // (A connection being opened meanwhile is not connected, and gives up after its own timeout.)
+    const pooled = (t.db.driver as PostgresDriver).master as unknown as { _clients: { _connected: boolean }[] };
+    expect(pooled._clients.filter((client) => client._connected).length).toBe(0);
 
     await proxy.up();
     let status = 0;
