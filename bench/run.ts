@@ -18,7 +18,7 @@ import { seedCustomers, type SeededInstance, type SeedShape } from './seed';
  * - DATABASE_URL (else the embedded PostgreSQL of `.data/postgres`);
  * - BENCH_DURATION seconds per run (default 10), BENCH_CONNECTIONS (default 32);
  * - BENCH_LARGE=0 to skip the 1,000,000-connection database;
- * - BENCH_SCENARIOS to run only some of health, fetch, cpu, list, create, adapters and oauth;
+ * - BENCH_SCENARIOS to run only some of health, fetch, cpu, list, create, adapters, oauth and metrics;
  * - BENCH_PROFILE=1 to write CPU profiles of the servers (`--cpu-prof`, into .data/profiles/);
  * - BENCH_SERVICE_NODE_FLAGS to start the service and the floor with other Node flags.
  */
@@ -28,7 +28,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LARGE = process.env.BENCH_LARGE !== '0';
 const PROFILE = process.env.BENCH_PROFILE === '1';
 /** Which scenarios run (BENCH_SCENARIOS=fetch,list for instance): all of them by default. */
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list,create,adapters,oauth').split(',').map((name) => name.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list,create,adapters,oauth,metrics').split(',').map((name) => name.trim()));
 /** The request rate of the CPU-per-request runs: well under what either server can take. */
 const FIXED_RATE = 500;
 const BENCH_DATABASE = 'hydracore_bench';
@@ -78,6 +78,8 @@ interface Dataset {
   adapters?: { fastify: Running; express: Running };
   /** The `oauth` scenario, on the first dataset: a service allowed to call the local token endpoint, and its connections. */
   oauth?: { service: Running; tokens: BenchTokenServer; fetches: autocannon.Request[]; customerId: string; pool: Pool };
+  /** The same service with METRICS_ENABLED=false, on the first dataset: what recording metrics costs the fetch. */
+  withoutMetrics?: Running;
 }
 
 /** The platform adapters compared on the first dataset, by their scenario names. */
@@ -153,6 +155,7 @@ async function main(): Promise<void> {
       // The adapters are compared on the first (smallest) dataset only: the size is not theirs to show.
       const comparesAdapters = SCENARIOS.has('adapters') && datasets.length === 0;
       const oauth = SCENARIOS.has('oauth') && datasets.length === 0 ? await startOAuth(start, seededDatabases[0].pool, adminKey) : undefined;
+      const comparesMetrics = SCENARIOS.has('metrics') && datasets.length === 0;
       datasets.push({
         name,
         oauth,
@@ -165,6 +168,7 @@ async function main(): Promise<void> {
         ...(comparesAdapters && {
           adapters: { fastify: await start('dist/bench/adapters.js', { ADAPTER: 'fastify' }), express: await start('dist/bench/adapters.js', { ADAPTER: 'express' }) },
         }),
+        ...(comparesMetrics && { withoutMetrics: await start('dist/src/main.js', { METRICS_ENABLED: 'false' }) }),
       });
     }
     rows.push(...(await measure(datasets)));
@@ -307,6 +311,24 @@ async function measure(datasets: Dataset[]): Promise<Row[]> {
     const { rows: states } = await oauth.pool.query('SELECT status, error_message, count(*)::int AS n FROM connections WHERE customer_id = $1 GROUP BY 1, 2', [oauth.customerId]);
     log(`oauth: connections by status after the run: ${JSON.stringify(states)}`);
     oauthSummary = { token_calls: calls, refreshes, refused_refresh_tokens: refused, token_calls_per_expiry: Number((calls / Math.max(refreshes, 1)).toFixed(2)) };
+  }
+  // Metrics on (the service as configured by default) and off, alternating with the floor, twice.
+  for (const round of datasets[0].withoutMetrics ? [1, 2] : []) {
+    const dataset = datasets[0];
+    await run(dataset, `metrics: floor #${round}`, dataset.floor, dataset.fetches, false);
+    await run(dataset, `metrics: on #${round}`, dataset.service, dataset.fetches, false);
+    await run(dataset, `metrics: off #${round}`, dataset.withoutMetrics!, dataset.fetches, false);
+  }
+  // The same at a fixed rate: the service's CPU per fetch, steadier than req/s on a shared machine.
+  if (datasets[0].withoutMetrics) {
+    const dataset = datasets[0];
+    for (const [scenario, target] of [['metrics on: CPU at fixed rate', dataset.service], ['metrics off: CPU at fixed rate', dataset.withoutMetrics!]] as const) {
+      const meter = cpuMeter(target.process.pid!);
+      const result = await load(target.url, dataset.fetches, DURATION, 8, FIXED_RATE);
+      const { cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu } = meter.perRequest(result.requests.total);
+      log(`${dataset.name.padEnd(16)} ${scenario.padEnd(30)} ${FIXED_RATE} req/s offered: ${cpu} µs of server CPU per request`);
+      rows.push({ dataset: dataset.name, scenario, cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu, requests_per_s: Math.round(result.requests.average), p50_ms: null, p99_ms: null, errors: result.errors + result.timeouts, non_2xx: result.non2xx, service_rss_mib: null });
+    }
   }
   for (const dataset of SCENARIOS.has('list') ? datasets : []) {
     const { customerId, apiKey, label } = dataset.lister;
@@ -459,14 +481,24 @@ function report(rows: Row[]): void {
         })
       : [],
   );
+  // The fetch's ratio to the floor with metrics recorded and without, in the same alternating runs.
+  const metricsFloor = meanRate(datasets[0], 'metrics: floor');
+  const metrics = rows.some((row) => row.scenario.startsWith('metrics: '))
+    ? {
+        on: ratio(meanRate(datasets[0], 'metrics: on'), metricsFloor),
+        off: ratio(meanRate(datasets[0], 'metrics: off'), metricsFloor),
+        cost: Number(((meanRate(datasets[0], 'metrics: off') - meanRate(datasets[0], 'metrics: on')) / metricsFloor).toFixed(3)),
+      }
+    : undefined;
   console.log('');
   console.table(rows);
   console.table(summary);
   if (Object.keys(adapters).length > 0) console.table(adapters);
+  if (metrics) console.table({ 'fetch vs floor, metrics': metrics });
   const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version };
   writeFileSync(
     join(ROOT, 'bench', 'results.json'),
-    JSON.stringify({ ran_at: new Date().toISOString(), machine, connections: CONNECTIONS, duration_s: DURATION, rows, fetch_vs_floor: summary, adapters_vs_floor: adapters, oauth: oauthSummary }, null, 2) + '\n',
+    JSON.stringify({ ran_at: new Date().toISOString(), machine, connections: CONNECTIONS, duration_s: DURATION, rows, fetch_vs_floor: summary, adapters_vs_floor: adapters, metrics_vs_floor: metrics, oauth: oauthSummary }, null, 2) + '\n',
   );
   log('wrote bench/results.json');
 }

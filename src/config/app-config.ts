@@ -50,6 +50,13 @@ export class AppConfig {
   readonly oauthTokenTimeoutMs: number;
   /** Lifts the outbound-URL rule (https, public addresses only): development and tests only. */
   readonly outboundAllowPrivateNetworks: boolean;
+  /** Whether `GET /metrics` serves metrics and requests are timed (`METRICS_ENABLED`, default true). */
+  readonly metricsEnabled: boolean;
+  /**
+   * After SIGTERM, how long the service goes on serving with `/health/ready` at 503 before it stops
+   * accepting connections, so that a load balancer sees it leave first (`SHUTDOWN_DELAY_MS`, 0 to 2000).
+   */
+  readonly shutdownDelayMs: number;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.nodeEnv = optional(env, 'NODE_ENV') ?? 'development';
@@ -67,6 +74,8 @@ export class AppConfig {
     this.oauthRefreshAheadMs = parseInteger(env, 'OAUTH_REFRESH_AHEAD_SECONDS', 300, 0, 86_400) * 1000;
     this.oauthTokenTimeoutMs = parseInteger(env, 'OAUTH_TOKEN_TIMEOUT_MS', 10_000, 100, 20_000);
     this.outboundAllowPrivateNetworks = parseBoolean(env, 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', false);
+    this.metricsEnabled = parseBoolean(env, 'METRICS_ENABLED', true);
+    this.shutdownDelayMs = parseInteger(env, 'SHUTDOWN_DELAY_MS', 0, 0, 2_000);
     const keys = parseMasterKeys(env, this.isProduction);
     this.activeKey = keys.active;
     this.previousKeys = keys.previous;
@@ -147,8 +156,8 @@ function parseInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, mi
 function parseBoolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = optional(env, name)?.toLowerCase();
   if (raw === undefined) return fallback;
-  if (['true', '1', 'yes'].includes(raw)) return true;
-  if (['false', '0', 'no'].includes(raw)) return false;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
   throw new ConfigError(`${name} must be true or false`);
 }
 
@@ -160,6 +169,7 @@ function parseMebibytes(env: NodeJS.ProcessEnv, name: string, fallback: number):
   }
   return Number(raw) * 1024 * 1024;
 }
+
 
 function parseLogLevel(env: NodeJS.ProcessEnv): LogLevel {
   const raw = optional(env, 'LOG_LEVEL') ?? 'info';
@@ -227,7 +237,14 @@ function parseMasterKeys(
   if (new Set(previous.map((key) => key.id)).size !== previous.length) {
     throw new ConfigError('ENCRYPTION_PREVIOUS_KEYS holds the same key id twice');
   }
-  if (!development && existsSync(DEV_KEY_FILE) && !previous.some((key) => key.id === DEV_KEY_ID)) {
+  if (isProduction) {
+    // A key that sits in a file beside the checkout opens nothing in production, not even old rows:
+    // rotate them off it (`keys:rotate` outside production) before going live.
+    const development = previous.find((key) => isDevelopmentKey(key.key));
+    if (development) {
+      throw new ConfigError(`ENCRYPTION_PREVIOUS_KEYS: key "${development.id}" is the generated development key; production refuses it, even as a previous key`);
+    }
+  } else if (!development && existsSync(DEV_KEY_FILE) && !previous.some((key) => key.id === DEV_KEY_ID)) {
     // Rows sealed under the development key stay readable once a real key is configured.
     previous.push({ id: DEV_KEY_ID, key: readDevelopmentKeyFile() });
   }
