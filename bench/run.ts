@@ -19,7 +19,7 @@ import { seedCustomers, type SeededInstance, type SeedShape } from './seed';
  * - DATABASE_URL (else the embedded PostgreSQL of `.data/postgres`);
  * - BENCH_DURATION seconds per run (default 10), BENCH_CONNECTIONS (default 32);
  * - BENCH_LARGE=0 to skip the 1,000,000-connection database;
- * - BENCH_SCENARIOS to run only some of health, fetch, cpu, list, create, adapters, oauth and webhooks;
+ * - BENCH_SCENARIOS to run only some of health, fetch, cpu, list, create, adapters, oauth, metrics and webhooks;
  * - BENCH_PROFILE=1 to write CPU profiles of the servers (`--cpu-prof`, into .data/profiles/);
  * - BENCH_SERVICE_NODE_FLAGS to start the service and the floor with other Node flags.
  */
@@ -29,7 +29,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LARGE = process.env.BENCH_LARGE !== '0';
 const PROFILE = process.env.BENCH_PROFILE === '1';
 /** Which scenarios run (BENCH_SCENARIOS=fetch,list for instance): all of them by default. */
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list,create,adapters,oauth,webhooks').split(',').map((name) => name.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list,create,adapters,oauth,metrics,webhooks').split(',').map((name) => name.trim()));
 /** The request rate of the CPU-per-request runs: well under what either server can take. */
 const FIXED_RATE = 500;
 const BENCH_DATABASE = 'hydracore_bench';
@@ -79,6 +79,8 @@ interface Dataset {
   adapters?: { fastify: Running; express: Running };
   /** The `oauth` scenario, on the first dataset: a service allowed to call the local token endpoint, and its connections. */
   oauth?: { service: Running; tokens: BenchTokenServer; fetches: autocannon.Request[]; customerId: string; pool: Pool };
+  /** The same service with METRICS_ENABLED=false, on the first dataset: what recording metrics costs the fetch. */
+  withoutMetrics?: Running;
   /** The `webhooks` scenario, on the first dataset: its pool (to subscribe every customer), and a service on a database of its own delivering to a local receiver. */
   webhooks?: { pool: Pool; sealer: CredentialSealer; service: Running; receiver: BenchWebhookReceiver; deliveryPool: Pool; customerId: string };
 }
@@ -103,6 +105,8 @@ async function main(): Promise<void> {
     ENCRYPTION_PREVIOUS_KEYS: '',
     ADMIN_API_KEY: adminKey,
     LOG_LEVEL: 'info',
+    // The oauth scenario's token endpoint is on loopback, and every service on its database refreshes in the background.
+    OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
   };
 
   const pools: Pool[] = [];
@@ -154,6 +158,7 @@ async function main(): Promise<void> {
       // The adapters are compared on the first (smallest) dataset only: the size is not theirs to show.
       const comparesAdapters = SCENARIOS.has('adapters') && datasets.length === 0;
       const oauth = SCENARIOS.has('oauth') && datasets.length === 0 ? await startOAuth(start, seededDatabases[0].pool, adminKey) : undefined;
+      const comparesMetrics = SCENARIOS.has('metrics') && datasets.length === 0;
       const webhooks =
         SCENARIOS.has('webhooks') && datasets.length === 0
           ? { pool: seededDatabases[0].pool, sealer, ...(await startWebhooks(serverUrl, (extra) => startServer('dist/src/main.js', { ...env, ...extra }).then((server) => (running.push(server), server)), pools, adminKey)) }
@@ -171,6 +176,7 @@ async function main(): Promise<void> {
         ...(comparesAdapters && {
           adapters: { fastify: await start('dist/bench/adapters.js', { ADAPTER: 'fastify' }), express: await start('dist/bench/adapters.js', { ADAPTER: 'express' }) },
         }),
+        ...(comparesMetrics && { withoutMetrics: await start('dist/src/main.js', { METRICS_ENABLED: 'false' }) }),
       });
     }
     rows.push(...(await measure(datasets)));
@@ -187,11 +193,11 @@ async function main(): Promise<void> {
 
 const tokenServers: BenchTokenServer[] = [];
 
-/** The service of the `oauth` scenario: refreshing within 1 s of expiry, and allowed to reach the token endpoint on loopback. */
+/** The service of the `oauth` scenario: refreshing within 1 s of expiry. */
 async function startOAuth(start: (script: string, extra?: NodeJS.ProcessEnv) => Promise<Running>, pool: Pool, adminKey: string): Promise<Dataset['oauth']> {
   const tokens = await BenchTokenServer.start();
   tokenServers.push(tokens);
-  const service = await start('dist/src/main.js', { OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', OAUTH_REFRESH_SKEW_SECONDS: '1', OAUTH_REFRESH_AHEAD_SECONDS: '0' });
+  const service = await start('dist/src/main.js', { OAUTH_REFRESH_SKEW_SECONDS: '1', OAUTH_REFRESH_AHEAD_SECONDS: '0' });
   const seeded = await seedOAuthCustomer(service.url, adminKey, tokens);
   return { service, tokens, pool, ...seeded };
 }
@@ -324,11 +330,33 @@ async function measure(datasets: Dataset[]): Promise<Row[]> {
     await run(dataset, 'oauth: plain fetch', oauth.service, dataset.fetches, false);
     const [callsBefore, refreshesBefore, refusedBefore] = [oauth.tokens.calls, await refreshesWritten(oauth.pool, oauth.customerId), oauth.tokens.refused];
     await run(dataset, `oauth: fetch, tokens due every ${TOKEN_LIFETIME_S - 1} s`, oauth.service, oauth.fetches, false);
+    // Refreshes in flight when the load stopped end before the counts are read.
+    await new Promise((resolveWait) => setTimeout(resolveWait, 3_000));
     const calls = oauth.tokens.calls - callsBefore;
     const refreshes = (await refreshesWritten(oauth.pool, oauth.customerId)) - refreshesBefore;
     const refused = oauth.tokens.refused - refusedBefore;
     log(`oauth: ${calls} token calls, ${refreshes} refreshes written, ${refused} refused: ${(calls / Math.max(refreshes, 1)).toFixed(2)} calls per expiry`);
+    const { rows: states } = await oauth.pool.query('SELECT status, error_message, count(*)::int AS n FROM connections WHERE customer_id = $1 GROUP BY 1, 2', [oauth.customerId]);
+    log(`oauth: connections by status after the run: ${JSON.stringify(states)}`);
     oauthSummary = { token_calls: calls, refreshes, refused_refresh_tokens: refused, token_calls_per_expiry: Number((calls / Math.max(refreshes, 1)).toFixed(2)) };
+  }
+  // Metrics on (the service as configured by default) and off, alternating with the floor, twice.
+  for (const round of datasets[0].withoutMetrics ? [1, 2] : []) {
+    const dataset = datasets[0];
+    await run(dataset, `metrics: floor #${round}`, dataset.floor, dataset.fetches, false);
+    await run(dataset, `metrics: on #${round}`, dataset.service, dataset.fetches, false);
+    await run(dataset, `metrics: off #${round}`, dataset.withoutMetrics!, dataset.fetches, false);
+  }
+  // The same at a fixed rate: the service's CPU per fetch, steadier than req/s on a shared machine.
+  if (datasets[0].withoutMetrics) {
+    const dataset = datasets[0];
+    for (const [scenario, target] of [['metrics on: CPU at fixed rate', dataset.service], ['metrics off: CPU at fixed rate', dataset.withoutMetrics!]] as const) {
+      const meter = cpuMeter(target.process.pid!);
+      const result = await load(target.url, dataset.fetches, DURATION, 8, FIXED_RATE);
+      const { cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu } = meter.perRequest(result.requests.total);
+      log(`${dataset.name.padEnd(16)} ${scenario.padEnd(30)} ${FIXED_RATE} req/s offered: ${cpu} µs of server CPU per request`);
+      rows.push({ dataset: dataset.name, scenario, cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu, requests_per_s: Math.round(result.requests.average), p50_ms: null, p99_ms: null, errors: result.errors + result.timeouts, non_2xx: result.non2xx, service_rss_mib: null });
+    }
   }
   const webhooks = datasets[0].webhooks;
   if (webhooks) rows.push(...(await measureWebhooks(datasets[0], webhooks, run)));
@@ -523,14 +551,24 @@ function report(rows: Row[]): void {
         })
       : [],
   );
+  // The fetch's ratio to the floor with metrics recorded and without, in the same alternating runs.
+  const metricsFloor = meanRate(datasets[0], 'metrics: floor');
+  const metrics = rows.some((row) => row.scenario.startsWith('metrics: '))
+    ? {
+        on: ratio(meanRate(datasets[0], 'metrics: on'), metricsFloor),
+        off: ratio(meanRate(datasets[0], 'metrics: off'), metricsFloor),
+        cost: Number(((meanRate(datasets[0], 'metrics: off') - meanRate(datasets[0], 'metrics: on')) / metricsFloor).toFixed(3)),
+      }
+    : undefined;
   console.log('');
   console.table(rows);
   console.table(summary);
   if (Object.keys(adapters).length > 0) console.table(adapters);
+  if (metrics) console.table({ 'fetch vs floor, metrics': metrics });
   const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version };
   writeFileSync(
     join(ROOT, 'bench', 'results.json'),
-    JSON.stringify({ ran_at: new Date().toISOString(), machine, connections: CONNECTIONS, duration_s: DURATION, rows, fetch_vs_floor: summary, adapters_vs_floor: adapters, oauth: oauthSummary, webhooks: webhookSummary }, null, 2) + '\n',
+    JSON.stringify({ ran_at: new Date().toISOString(), machine, connections: CONNECTIONS, duration_s: DURATION, rows, fetch_vs_floor: summary, adapters_vs_floor: adapters, metrics_vs_floor: metrics, oauth: oauthSummary, webhooks: webhookSummary }, null, 2) + '\n',
   );
   log('wrote bench/results.json');
 }

@@ -60,6 +60,13 @@ export class AppConfig {
   readonly webhookLeaseMs: number;
   /** Webhook attempts one replica has in flight at most (WEBHOOK_CONCURRENCY, 16). */
   readonly webhookConcurrency: number;
+  /** Whether `GET /metrics` serves metrics and requests are timed (`METRICS_ENABLED`, default true). */
+  readonly metricsEnabled: boolean;
+  /**
+   * After SIGTERM, how long the service goes on serving with `/health/ready` at 503 before it stops
+   * accepting connections, so that a load balancer sees it leave first (`SHUTDOWN_DELAY_MS`, 0 to 2000).
+   */
+  readonly shutdownDelayMs: number;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.nodeEnv = optional(env, 'NODE_ENV') ?? 'development';
@@ -86,6 +93,8 @@ export class AppConfig {
       throw new ConfigError('WEBHOOK_LEASE_MS must be greater than WEBHOOK_TIMEOUT_MS');
     }
     this.webhookConcurrency = parseInteger(env, 'WEBHOOK_CONCURRENCY', 16, 1, 256);
+    this.metricsEnabled = parseBoolean(env, 'METRICS_ENABLED', true);
+    this.shutdownDelayMs = parseInteger(env, 'SHUTDOWN_DELAY_MS', 0, 0, 2_000);
     const keys = parseMasterKeys(env, this.isProduction);
     this.activeKey = keys.active;
     this.previousKeys = keys.previous;
@@ -179,8 +188,8 @@ function parseDelays(env: NodeJS.ProcessEnv, name: string, fallback: number[]): 
 function parseBoolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = optional(env, name)?.toLowerCase();
   if (raw === undefined) return fallback;
-  if (['true', '1', 'yes'].includes(raw)) return true;
-  if (['false', '0', 'no'].includes(raw)) return false;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
   throw new ConfigError(`${name} must be true or false`);
 }
 
@@ -192,6 +201,7 @@ function parseMebibytes(env: NodeJS.ProcessEnv, name: string, fallback: number):
   }
   return Number(raw) * 1024 * 1024;
 }
+
 
 function parseLogLevel(env: NodeJS.ProcessEnv): LogLevel {
   const raw = optional(env, 'LOG_LEVEL') ?? 'info';
@@ -259,7 +269,14 @@ function parseMasterKeys(
   if (new Set(previous.map((key) => key.id)).size !== previous.length) {
     throw new ConfigError('ENCRYPTION_PREVIOUS_KEYS holds the same key id twice');
   }
-  if (!development && existsSync(DEV_KEY_FILE) && !previous.some((key) => key.id === DEV_KEY_ID)) {
+  if (isProduction) {
+    // A key that sits in a file beside the checkout opens nothing in production, not even old rows:
+    // rotate them off it (`keys:rotate` outside production) before going live.
+    const development = previous.find((key) => isDevelopmentKey(key.key));
+    if (development) {
+      throw new ConfigError(`ENCRYPTION_PREVIOUS_KEYS: key "${development.id}" is the generated development key; production refuses it, even as a previous key`);
+    }
+  } else if (!development && existsSync(DEV_KEY_FILE) && !previous.some((key) => key.id === DEV_KEY_ID)) {
     // Rows sealed under the development key stay readable once a real key is configured.
     previous.push({ id: DEV_KEY_ID, key: readDevelopmentKeyFile() });
   }

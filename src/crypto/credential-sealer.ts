@@ -17,6 +17,12 @@ export interface SealedCredentials {
   keyId: string;
 }
 
+/** What a sealed value that is not a connection's credentials is, bound into its seal: one never opens as another. */
+export const SEAL_PURPOSE = {
+  oauthAppSecret: 'oauth_app_secret',
+  webhookSecret: 'webhook_secret',
+} as const;
+
 /** The row a sealed value belongs to; it is authenticated with the ciphertext, so a copy into another row fails. */
 export interface SealBinding {
   /** The id of the row: a connection's, or the row of `purpose`. */

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { DatabaseMetrics } from './database-metrics';
 import { dataSourceOptions, type EntityList } from './data-source-options';
 import { runPendingMigrations } from './migrate';
 import { PipelinedStatements } from './pipelined-statements';
@@ -26,7 +27,7 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [PreparedStatements, PipelinedStatements],
+      providers: [PreparedStatements, PipelinedStatements, DatabaseMetrics],
       exports: [PreparedStatements, PipelinedStatements],
     };
   }

@@ -33,6 +33,11 @@ export class PipelinedStatements implements OnApplicationShutdown {
     this.url = (dataSource.options as PostgresDataSourceOptions).url!;
   }
 
+  /** How many connections are open (or opening) now. */
+  get openConnections(): number {
+    return this.clients.filter((client) => client !== undefined).length;
+  }
+
   async rows<T extends QueryResultRow>(statement: Required<PreparedStatement>, values: unknown[]): Promise<T[]> {
     const { client, socket } = this.client();
     this.writes.hold(socket);

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorator';
 import { ErrorResponse } from '../http/error-responses';
+import { Readiness } from './readiness';
 
 class HealthResponse {
   @ApiProperty({ example: 'ok' })
@@ -12,7 +13,10 @@ class HealthResponse {
 @ApiTags('Health')
 @Controller('health')
 export class HealthController {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly readiness: Readiness,
+  ) {}
 
   @Get('live')
   @Public()
@@ -30,12 +34,13 @@ export class HealthController {
   @Public()
   @ApiOperation({
     operationId: 'ready',
-    summary: 'The database is reachable and every migration is applied',
-    description: 'Answers 200 when the database answers and every migration is applied, else 503: for a readiness probe or a load balancer.',
+    summary: 'The database is reachable, every migration is applied, and the service is not shutting down',
+    description: 'Answers 200 when the database answers, every migration is applied and no SIGTERM was received, else 503: for a readiness probe or a load balancer.',
   })
   @ApiOkResponse({ type: HealthResponse })
   @ApiServiceUnavailableResponse({ type: ErrorResponse })
   async ready(): Promise<HealthResponse> {
+    if (this.readiness.isShuttingDown) throw new ServiceUnavailableException('The service is shutting down');
     let pending: boolean;
     try {
       pending = await this.dataSource.showMigrations();

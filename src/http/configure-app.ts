@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import type { AppLogger } from '../logging/logger';
 import { APP_LOGGER } from '../logging/logger';
+import { RequestMetrics } from '../metrics/request-metrics';
 import { HttpExceptionFilter } from './http-exception.filter';
 import type { AppRequest } from './request-context';
 import { logRequest } from './request-log';
@@ -9,7 +10,8 @@ import { StrictValidationPipe } from './validation';
 
 /**
  * The global pieces, applied alike by `main.ts` and the test harness so tests run the production
- * wiring: request ids, the request log line, the FastAPI-shaped errors, validation and JSON-only bodies.
+ * wiring: request ids, the request log line and metrics, the FastAPI-shaped errors, validation and
+ * JSON-only bodies.
  */
 export function configureApp(app: NestFastifyApplication): void {
   const logger = app.get<AppLogger>(APP_LOGGER);
@@ -26,6 +28,7 @@ export function configureApp(app: NestFastifyApplication): void {
     logRequest(logger, request, reply);
     done();
   });
+  app.get(RequestMetrics).attach(fastify);
 
   app.useGlobalFilters(new HttpExceptionFilter(logger));
   app.useGlobalPipes(new StrictValidationPipe());

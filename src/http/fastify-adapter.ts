@@ -41,6 +41,9 @@ export function createFastifyAdapter(logger: AppLogger): FastifyAdapter {
       logRequest(logger, request, reply);
     },
     logger: false,
-    return503OnClosing: true,
+    // While it shuts down, a request that arrives on a connection still open is served, with
+    // `Connection: close`, rather than answered 503: it was sent before the client could know
+    // (see graceful-shutdown.ts). New connections are refused by then.
+    return503OnClosing: false,
   });
 }

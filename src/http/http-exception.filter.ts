@@ -24,9 +24,25 @@ const FRAMEWORK_ERRORS: Record<string, { status: number; body: ErrorBody }> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, body: { detail: 'Content-Length does not match the body' } },
 };
 
-/** PostgreSQL error codes and pg/TypeORM messages that mean "the database cannot be reached". */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
-const UNAVAILABLE_MESSAGES = [/Connection terminated/i, /timeout exceeded when trying to connect/i, /Client has encountered a connection error/i, /Connection is not established/i];
+/**
+ * What means "the database cannot be reached, try again": the network errors of a connection that
+ * fails or goes silent (socket codes), and PostgreSQL's answers of a server that is going away,
+ * starting, overloaded, or a read-only standby after a failover (25006). Class 08 (connection
+ * exceptions) is matched by its prefix.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN',
+  'ENOTFOUND', 'EAI_AGAIN',
+  '25006', '57P01', '57P02', '57P03', '53300',
+]);
+const UNAVAILABLE_MESSAGES = [
+  /Connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /Client has encountered a connection error/i,
+  /Connection is not established/i,
+  /Query read timeout/,
+  /Client was closed and is not queryable/,
+];
 
 /** Unique constraints by name → the 409 a client sees. */
 const CONFLICTS: Record<string, string> = {
@@ -128,7 +144,7 @@ function frameworkError(error: unknown): { status: number; body: ErrorBody } | u
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown } | undefined, depth = 0; current && depth < 4; depth++) {
-    if (typeof current.code === 'string' && UNAVAILABLE_CODES.has(current.code)) return true;
+    if (typeof current.code === 'string' && (UNAVAILABLE_CODES.has(current.code) || /^08[0-9A-Z]{3}$/.test(current.code))) return true;
     if (typeof current.message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(current!.message as string))) return true;
     current = (current.driverError ?? current.cause) as typeof current;
   }

@@ -1,11 +1,9 @@
-import type { CredentialSealer, SealBinding } from '../crypto/credential-sealer';
+import { type CredentialSealer, SEAL_PURPOSE, type SealBinding } from '../crypto/credential-sealer';
 import type { OAuthApp } from './oauth-app.entity';
 
 /** Sealed to its app's row, for this purpose only: it opens nowhere else, and no connection's credentials open as it. */
-export const APP_SECRET_PURPOSE = 'oauth_app_secret';
-
 export function appSecretBinding(appId: string, customerId: string): SealBinding {
-  return { connectionId: appId, customerId, purpose: APP_SECRET_PURPOSE };
+  return { connectionId: appId, customerId, purpose: SEAL_PURPOSE.oauthAppSecret };
 }
 
 export function sealAppSecret(sealer: CredentialSealer, secret: string, appId: string, customerId: string): Pick<OAuthApp, 'secretCiphertext' | 'secretNonce' | 'wrappedDataKey' | 'keyId'> {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { ConnectionReads } from '../connections/connection-reads';
@@ -37,7 +37,7 @@ const MARK_EXPIRED = `UPDATE connections c SET status = 'expired', updated_at = 
  * to refresh them.
  */
 @Injectable()
-export class BackgroundRefresher implements OnApplicationBootstrap, OnApplicationShutdown {
+export class BackgroundRefresher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -59,7 +59,8 @@ export class BackgroundRefresher implements OnApplicationBootstrap, OnApplicatio
     this.scheduleNext();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database closes: no new pass, and the one running ends (its refreshes written with their events). */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;

@@ -8,6 +8,7 @@ import { holdsRefreshToken } from '../connections/credential-expiry';
 import { CredentialSealer } from '../crypto/credential-sealer';
 import type { ConnectionEventType } from '../events/connection-event.entity';
 import { ConnectionEvents } from '../events/connection-events';
+import { Metrics } from '../metrics/metrics';
 import { openAppSecret } from '../oauth-apps/app-secret';
 import type { OAuthApp } from '../oauth-apps/oauth-app.entity';
 import { OutboundClient, OutboundError } from '../outbound/outbound-client';
@@ -85,6 +86,8 @@ export class RefreshEngine {
   private readonly tokenTimeoutMs: number;
   /** A lease outlives the slowest token call, and is short enough that a dead replica's is taken over within 30 s. */
   private readonly leaseMs: number;
+  private readonly outcomes;
+  private readonly durations;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -94,7 +97,13 @@ export class RefreshEngine {
     private readonly reads: ConnectionReads,
     @Inject(REFRESH_SCHEDULE) private readonly schedule: RefreshSchedule,
     config: AppConfig,
+    metrics: Metrics,
   ) {
+    this.outcomes = metrics.counter('hydracore_token_refreshes_total', 'Token requests by outcome (refreshed, refused: invalid_grant, failed) and by reason (fetch, background, manual)', [
+      'outcome',
+      'reason',
+    ]);
+    this.durations = metrics.histogram('hydracore_token_refresh_duration_seconds', 'Time of a token request to the provider, by outcome', ['outcome']);
     this.tokenTimeoutMs = config.oauthTokenTimeoutMs;
     this.leaseMs = Math.min(this.tokenTimeoutMs + 5_000, 25_000);
   }
@@ -122,7 +131,7 @@ export class RefreshEngine {
     let version = seenVersion;
     for (;;) {
       const claimed = await this.claim(connectionId, reason, version);
-      if (claimed) return this.refreshClaimed(claimed);
+      if (claimed) return this.refreshClaimed(claimed, reason);
       const row = await this.readRow(connectionId);
       if (!row) return undefined;
       version ??= row.credentials_version;
@@ -156,7 +165,7 @@ export class RefreshEngine {
     return rows[0];
   }
 
-  private async refreshClaimed(row: StateRow): Promise<RefreshState | undefined> {
+  private async refreshClaimed(row: StateRow, reason: RefreshReason): Promise<RefreshState | undefined> {
     const binding = { connectionId: row.id, customerId: row.customer_id };
     const stored = this.sealer.open(
       { ciphertext: row.credentials_ciphertext, nonce: row.credentials_nonce, wrappedDataKey: row.wrapped_data_key, keyId: row.key_id },
@@ -171,7 +180,10 @@ export class RefreshEngine {
       await this.releaseLease(row.id);
       return this.state(row.id);
     }
+    const started = process.hrtime.bigint();
     const outcome = await this.callTokenEndpoint(app, stored.refresh_token as string);
+    this.durations.observe({ outcome: outcome.kind }, Number(process.hrtime.bigint() - started) / 1e9);
+    this.outcomes.inc({ outcome: outcome.kind, reason });
     if (outcome.kind === 'refreshed') await this.recordSuccess(row, app, stored, outcome.token);
     else if (outcome.kind === 'refused') await this.recordRefusal(row, app, outcome.message);
     else await this.recordFailure(row, app, outcome.message);

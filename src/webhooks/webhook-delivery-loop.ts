@@ -1,8 +1,10 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Counter, Histogram } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { CredentialSealer } from '../crypto/credential-sealer';
 import { IntegrityError } from '../crypto/integrity-error';
 import { APP_LOGGER, type AppLogger } from '../logging/logger';
+import { Metrics } from '../metrics/metrics';
 import { OutboundClient, OutboundError } from '../outbound/outbound-client';
 import { WEBHOOK_TEST_EVENT } from './dto/webhook.dto';
 import { WEBHOOK_CLOCK, type WebhookClock } from './webhook-clock';
@@ -30,6 +32,8 @@ export class WebhookDeliveryLoop implements OnApplicationBootstrap, BeforeApplic
   private backlog = false;
   private readonly inFlight = new Map<string, { claim: ClaimedDelivery; done: Promise<void> }>();
   private failingSince: number | undefined;
+  private readonly attempts: Counter<'outcome'>;
+  private readonly durations: Histogram<'outcome'>;
 
   constructor(
     private readonly queue: WebhookDeliveryQueue,
@@ -38,7 +42,11 @@ export class WebhookDeliveryLoop implements OnApplicationBootstrap, BeforeApplic
     private readonly config: AppConfig,
     @Inject(WEBHOOK_CLOCK) private readonly clock: WebhookClock,
     @Inject(APP_LOGGER) private readonly logger: AppLogger,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.attempts = metrics.counter('hydracore_webhook_deliveries_total', 'Webhook delivery attempts by outcome (succeeded, retrying, given_up)', ['outcome']);
+    this.durations = metrics.histogram('hydracore_webhook_delivery_duration_seconds', 'Time of a webhook attempt, from the POST to the answer or the failure, by outcome', ['outcome']);
+  }
 
   onApplicationBootstrap(): void {
     this.schedule(0);
@@ -97,10 +105,14 @@ export class WebhookDeliveryLoop implements OnApplicationBootstrap, BeforeApplic
   }
 
   private async deliver(claim: ClaimedDelivery): Promise<void> {
+    const started = process.hrtime.bigint();
     const outcome = await this.attempt(claim);
     this.attemptsMade += 1;
     const delays = this.config.webhookRetryDelaysMs;
     const retryDelayMs = outcome.ok || claim.attempt > delays.length ? null : delays[claim.attempt - 1];
+    const counted = outcome.ok ? 'succeeded' : retryDelayMs === null ? 'given_up' : 'retrying';
+    this.attempts.inc({ outcome: counted });
+    this.durations.observe({ outcome: outcome.ok ? 'succeeded' : 'failed' }, Number(process.hrtime.bigint() - started) / 1e9);
     if (!outcome.ok) {
       this.logger.info(
         { webhook_id: claim.webhookId, delivery_id: claim.id, event_type: claim.eventType, attempt: claim.attempt, error: outcome.error, retry_in_ms: retryDelayMs },

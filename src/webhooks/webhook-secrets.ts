@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { CredentialSealer, SealBinding } from '../crypto/credential-sealer';
+import { type CredentialSealer, SEAL_PURPOSE, type SealBinding } from '../crypto/credential-sealer';
 
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 /** After a rotation the previous secret keeps signing this long, so receivers can switch without a gap. */
 export const SECRET_ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;
 
 /** Sealed to its webhook's row, for this purpose only: it opens nowhere else, and nothing else opens as it. */
-export const WEBHOOK_SECRET_PURPOSE = 'webhook_secret';
-
 export function webhookSecretBinding(webhookId: string, customerId: string): SealBinding {
-  return { connectionId: webhookId, customerId, purpose: WEBHOOK_SECRET_PURPOSE };
+  return { connectionId: webhookId, customerId, purpose: SEAL_PURPOSE.webhookSecret };
 }
 
 /** What a webhook row seals: the current secret and, for the grace period after a rotation, the previous one. */

@@ -55,9 +55,9 @@ describe('OpenAPI document', () => {
     });
   });
 
-  it('names the schemes each operation accepts: /v1 takes both, /internal the bearer only, health none', () => {
+  it('names the schemes each operation accepts: /v1 and /metrics take both, /internal the bearer only, health none', () => {
     for (const { path, operation } of operations()) {
-      if (path.startsWith('/v1/')) expect(operation.security).toEqual([{ api_key: [] }, { bearer: [] }]);
+      if (path.startsWith('/v1/') || path === '/metrics') expect(operation.security).toEqual([{ api_key: [] }, { bearer: [] }]);
       else if (path.startsWith('/internal/')) expect(operation.security).toEqual([{ bearer: [] }]);
       else {
         expect(path).toMatch(/^\/health\//);
@@ -70,6 +70,10 @@ describe('OpenAPI document', () => {
     for (const { path, method, operation } of operations()) {
       for (const [status, response] of Object.entries(operation.responses)) {
         if (status === '204') continue;
+        if (path === '/metrics' && status === '200') {
+          expect(response.content).toEqual({ 'text/plain': { schema: { type: 'string', example: expect.any(String) } } });
+          continue;
+        }
         expect({ route: `${method} ${path}`, status, content: response.content }).toEqual({
           route: `${method} ${path}`,
           status,

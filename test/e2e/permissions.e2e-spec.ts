@@ -20,6 +20,7 @@ const EXPECTED_PERMISSIONS = [
   'GET /health/live -> public',
   'GET /health/ready -> public',
   'GET /internal/v1/instances/:instance_id/connections -> instance',
+  'GET /metrics -> admin',
   'GET /v1/customers -> admin',
   'GET /v1/customers/:customer_id -> customer',
   'GET /v1/customers/:customer_id/api-keys -> customer',
@@ -90,7 +91,7 @@ describe('Route permissions', () => {
     for (const line of declaredPermissions()) {
       if (line.includes(' /v1/')) expect(line).toMatch(/ -> (admin|customer)$/);
       else if (line.includes(' /internal/')) expect(line).toMatch(/ -> instance$/);
-      else expect(line).toMatch(/^GET \/health\/\w+ -> public$/);
+      else expect(line).toMatch(/^GET \/health\/\w+ -> public$|^GET \/metrics -> admin$/);
     }
   });
 

@@ -1,6 +1,6 @@
 import { BackgroundRefresher } from '../../src/token-refresh/background-refresher';
 import { createCustomer, createInstance, grantConnection, type TestCustomer, type TestInstance } from '../support/factories';
-import { TestApp, type AppOptions } from '../support/test-app';
+import { asAdmin, TestApp, type AppOptions } from '../support/test-app';
 import { TokenServer } from '../support/token-server';
 
 /** Loopback token endpoints are private addresses: these tests lift the outbound rule (tested on its own below). */
@@ -349,6 +349,14 @@ describe('OAuth2 token refresh', () => {
       expect(response.body.error_message).toMatch(/non-public|loopback/);
       expect(tokens.calls).toHaveLength(0);
     });
+  });
+
+  it('counts token requests by outcome and reason in /metrics, with no id in any label', async () => {
+    const scrape = await t.http().get('/metrics').set(asAdmin).expect(200);
+    expect(scrape.text).toMatch(/hydracore_token_refreshes_total\{outcome="refreshed",reason="fetch"\} [1-9]/);
+    expect(scrape.text).toMatch(/hydracore_token_refreshes_total\{outcome="failed",reason="fetch"\} [1-9]/);
+    expect(scrape.text).toMatch(/hydracore_token_refresh_duration_seconds_count\{outcome="refused"\} [1-9]/);
+    expect(scrape.text).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);
   });
 
   it('keeps every token and the client secret out of every column, log line and /v1 response', async () => {

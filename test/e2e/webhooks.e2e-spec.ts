@@ -375,7 +375,13 @@ describe('Webhooks', () => {
       expect(requests[1].at - requests[0].at).toBeGreaterThanOrEqual(40);
     });
 
-    it('gives up after the last retry of the schedule', async () => {
+    it('gives up after the last retry of the schedule, and counts the attempts in /metrics', async () => {
+      const attemptsCounted = async (outcome: string) => {
+        const scraped = await t.http().get('/metrics').set(asAdmin).expect(200);
+        const line = scraped.text.split('\n').find((entry) => entry.startsWith(`hydracore_webhook_deliveries_total{outcome="${outcome}"}`));
+        return line ? Number(line.split(' ').pop()) : 0;
+      };
+      const [retryingBefore, givenUpBefore] = [await attemptsCounted('retrying'), await attemptsCounted('given_up')];
       const owner = await createCustomer(t);
       const endpoint = await receiver(() => ({ status: 500 }));
       const webhook = await createWebhook(owner, { url: endpoint.url, events: ['*'] });
@@ -387,6 +393,8 @@ describe('Webhooks', () => {
       expect(await deliveries(owner, webhook.id)).toHaveLength(8);
       expect(list.map((row) => row.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       expect(list[7]).toMatchObject({ status: 'failed', next_attempt_at: null });
+      expect(await attemptsCounted('retrying')).toBeGreaterThanOrEqual(retryingBefore + 7);
+      expect(await attemptsCounted('given_up')).toBe(givenUpBefore + 1);
     });
 
     it('fails an attempt the receiver does not answer within the timeout, and retries it', async () => {

@@ -14,6 +14,10 @@ export default async function globalSetup(): Promise<void> {
     // A second test run at the same time (another checkout's) needs a cluster of its own.
     const directory = process.env.HYDRACORE_TEST_PG_DIR ?? '.data/test-postgres';
     const embedded = await startEmbeddedPostgres(resolve(process.cwd(), directory));
+    if (!embedded.clusterDirectory?.startsWith(process.cwd())) {
+      // Moved out of a checkout the postgres user cannot enter (as root): say where it went.
+      process.stdout.write(`\nembedded PostgreSQL for the tests: cluster in ${embedded.clusterDirectory}, binaries in ${embedded.binariesDirectory}\n`);
+    }
     (globalThis as { __embeddedPostgres__?: { stop(): Promise<void> } }).__embeddedPostgres__ = embedded;
     serverUrl = embedded.url;
   }

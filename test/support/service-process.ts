@@ -18,7 +18,7 @@ export class ServiceProcess {
   static async start(databaseUrl: string, env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
     const port = await findFreePort();
     const root = process.cwd();
-    const child = spawn(process.execPath, ['-r', resolve(root, 'test/support/ts-register.cjs'), resolve(root, 'src/main.ts')], {
+    const child = spawn(process.execPath, ['-r', resolve(root, 'test/support/register-ts.cjs'), resolve(root, 'src/main.ts')], {
       cwd: root,
       env: { PATH: process.env.PATH, ...TEST_ENV, ...env, DATABASE_URL: databaseUrl, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],

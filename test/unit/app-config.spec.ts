@@ -178,6 +178,30 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('METRICS_ENABLED', () => {
+    it('records metrics when unset, and not when false', () => {
+      expect(config.loadConfig(BASE).metricsEnabled).toBe(true);
+      expect(config.loadConfig({ ...BASE, METRICS_ENABLED: 'false' }).metricsEnabled).toBe(false);
+      expect(config.loadConfig({ ...BASE, METRICS_ENABLED: '0' }).metricsEnabled).toBe(false);
+      expect(config.loadConfig({ ...BASE, METRICS_ENABLED: 'TRUE' }).metricsEnabled).toBe(true);
+    });
+
+    it.each(['yes', 'off', '2'])('refuses METRICS_ENABLED=%s, naming it', (value) => {
+      expect(configErrorOf({ ...BASE, METRICS_ENABLED: value }).message).toMatch(/\bMETRICS_ENABLED\b/);
+    });
+  });
+
+  describe('SHUTDOWN_DELAY_MS', () => {
+    it('waits nothing when unset, and up to 2000 ms', () => {
+      expect(config.loadConfig(BASE).shutdownDelayMs).toBe(0);
+      expect(config.loadConfig({ ...BASE, SHUTDOWN_DELAY_MS: '2000' }).shutdownDelayMs).toBe(2000);
+    });
+
+    it.each(['-1', '2001', '1.5', 'soon'])('refuses SHUTDOWN_DELAY_MS=%s, naming it', (value) => {
+      expect(configErrorOf({ ...BASE, SHUTDOWN_DELAY_MS: value }).message).toMatch(/\bSHUTDOWN_DELAY_MS\b/);
+    });
+  });
+
   describe('DATABASE_URL', () => {
     it.each(['not a url', 'mysql://db/hydracore', 'http://db/hydracore'])('refuses DATABASE_URL=%s, naming DATABASE_URL', (url) => {
       expect(configErrorOf({ ...BASE, DATABASE_URL: url }).message).toMatch(/\bDATABASE_URL\b/);
@@ -218,6 +242,21 @@ describe('loadConfig', () => {
     it('is refused as the production key', () => {
       const development = config.loadConfig({}).activeKey.key.toString('base64');
       expect(configErrorOf({ NODE_ENV: 'production', ENCRYPTION_KEY: development }).message).toMatch(/\bENCRYPTION_KEY\b/);
+    });
+
+    it('is refused in production even as a previous key, naming ENCRYPTION_PREVIOUS_KEYS, and not echoed', () => {
+      const development = config.loadConfig({}).activeKey.key.toString('base64');
+      const error = configErrorOf({ NODE_ENV: 'production', ENCRYPTION_KEY: KEY_B, ENCRYPTION_PREVIOUS_KEYS: `old:${development}` });
+      expect(error.message).toMatch(/\bENCRYPTION_PREVIOUS_KEYS\b.*development key/);
+      expect(error.message).not.toContain(development);
+      // Outside production the same configuration is fine.
+      expect(config.loadConfig({ ENCRYPTION_KEY: KEY_B, ENCRYPTION_PREVIOUS_KEYS: `old:${development}` }).previousKeys).toContainEqual({ id: 'old', key: Buffer.from(development, 'base64') });
+    });
+
+    it('is not added as a previous key in production, though its file is there', () => {
+      expect(existsSync(config.DEV_KEY_FILE)).toBe(true);
+      const loaded = config.loadConfig({ NODE_ENV: 'production', ENCRYPTION_KEY: KEY_B, ENCRYPTION_KEY_ID: 'k2' });
+      expect(loaded.previousKeys).toEqual([]);
     });
 
     it('is never generated in production', () => {

@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const SRC = resolve(process.cwd(), 'src');
 /** Infrastructure, below every feature: it may import itself and the migrations, never a feature. */
-const INFRASTRUCTURE = ['config', 'database', 'http', 'logging', 'crypto'];
+const INFRASTRUCTURE = ['config', 'database', 'http', 'logging', 'crypto', 'metrics', 'outbound', 'events'];
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>

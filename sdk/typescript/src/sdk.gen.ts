@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateConnectionData, CreateConnectionErrors, CreateConnectionResponses, CreateCustomerData, CreateCustomerErrors, CreateCustomerResponses, CreateGrantData, CreateGrantErrors, CreateGrantResponses, CreateInstanceData, CreateInstanceErrors, CreateInstanceResponses, CreateOAuthAppData, CreateOAuthAppErrors, CreateOAuthAppResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeleteCustomerData, DeleteCustomerErrors, DeleteCustomerResponses, DeleteGrantData, DeleteGrantErrors, DeleteGrantResponses, DeleteInstanceData, DeleteInstanceErrors, DeleteInstanceResponses, DeleteOAuthAppData, DeleteOAuthAppErrors, DeleteOAuthAppResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, FetchConnectionCredentialsData, FetchConnectionCredentialsErrors, FetchConnectionCredentialsResponses, GetConnectionData, GetConnectionErrors, GetConnectionResponses, GetCustomerData, GetCustomerErrors, GetCustomerResponses, GetOAuthAppData, GetOAuthAppErrors, GetOAuthAppResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListCustomersData, ListCustomersErrors, ListCustomersResponses, ListInstancesData, ListInstancesErrors, ListInstancesResponses, ListOAuthAppsData, ListOAuthAppsErrors, ListOAuthAppsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, LiveData, LiveResponses, ReadyData, ReadyErrors, ReadyResponses, RefreshConnectionData, RefreshConnectionErrors, RefreshConnectionResponses, RotateProxyKeyData, RotateProxyKeyErrors, RotateProxyKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UpdateConnectionData, UpdateConnectionErrors, UpdateConnectionResponses, UpdateOAuthAppData, UpdateOAuthAppErrors, UpdateOAuthAppResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses } from './types.gen.js';
+import type { CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateConnectionData, CreateConnectionErrors, CreateConnectionResponses, CreateCustomerData, CreateCustomerErrors, CreateCustomerResponses, CreateGrantData, CreateGrantErrors, CreateGrantResponses, CreateInstanceData, CreateInstanceErrors, CreateInstanceResponses, CreateOAuthAppData, CreateOAuthAppErrors, CreateOAuthAppResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeleteCustomerData, DeleteCustomerErrors, DeleteCustomerResponses, DeleteGrantData, DeleteGrantErrors, DeleteGrantResponses, DeleteInstanceData, DeleteInstanceErrors, DeleteInstanceResponses, DeleteOAuthAppData, DeleteOAuthAppErrors, DeleteOAuthAppResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, FetchConnectionCredentialsData, FetchConnectionCredentialsErrors, FetchConnectionCredentialsResponses, GetConnectionData, GetConnectionErrors, GetConnectionResponses, GetCustomerData, GetCustomerErrors, GetCustomerResponses, GetOAuthAppData, GetOAuthAppErrors, GetOAuthAppResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListCustomersData, ListCustomersErrors, ListCustomersResponses, ListInstancesData, ListInstancesErrors, ListInstancesResponses, ListOAuthAppsData, ListOAuthAppsErrors, ListOAuthAppsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, LiveData, LiveResponses, MetricsData, MetricsErrors, MetricsResponses, ReadyData, ReadyErrors, ReadyResponses, RefreshConnectionData, RefreshConnectionErrors, RefreshConnectionResponses, RotateProxyKeyData, RotateProxyKeyErrors, RotateProxyKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UpdateConnectionData, UpdateConnectionErrors, UpdateConnectionResponses, UpdateOAuthAppData, UpdateOAuthAppErrors, UpdateOAuthAppResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -26,11 +26,22 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 export const live = <ThrowOnError extends boolean = false>(options?: Options<LiveData, ThrowOnError>): RequestResult<LiveResponses, unknown, ThrowOnError> => (options?.client ?? client).get<LiveResponses, unknown, ThrowOnError>({ url: '/health/live', ...options });
 
 /**
- * The database is reachable and every migration is applied
+ * The database is reachable, every migration is applied, and the service is not shutting down
  *
- * Answers 200 when the database answers and every migration is applied, else 503: for a readiness probe or a load balancer.
+ * Answers 200 when the database answers, every migration is applied and no SIGTERM was received, else 503: for a readiness probe or a load balancer.
  */
 export const ready = <ThrowOnError extends boolean = false>(options?: Options<ReadyData, ThrowOnError>): RequestResult<ReadyResponses, ReadyErrors, ThrowOnError> => (options?.client ?? client).get<ReadyResponses, ReadyErrors, ThrowOnError>({ url: '/health/ready', ...options });
+
+/**
+ * Prometheus metrics (text exposition format)
+ *
+ * Request latency by method, route pattern and status; fetch and token-refresh outcomes; database pool use; event-loop lag and the process’s own metrics. No label holds an id. Admin only.
+ */
+export const metrics = <ThrowOnError extends boolean = false>(options?: Options<MetricsData, ThrowOnError>): RequestResult<MetricsResponses, MetricsErrors, ThrowOnError> => (options?.client ?? client).get<MetricsResponses, MetricsErrors, ThrowOnError>({
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/metrics',
+    ...options
+});
 
 /**
  * List customers

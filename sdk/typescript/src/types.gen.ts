@@ -16,6 +16,18 @@ export type ErrorResponse = {
     code?: string;
 };
 
+export type InternalErrorResponse = {
+    detail: string;
+    /**
+     * A machine-readable reason, where the contract names one (`connection_revoked`, `not_refreshable`)
+     */
+    code?: string;
+    /**
+     * Quote this id when reporting the error; the log line has the same.
+     */
+    error_id: string;
+};
+
 export type CreateCustomerRequest = {
     name: string;
 };
@@ -34,18 +46,6 @@ export type ValidationIssueResponse = {
 
 export type ValidationErrorResponse = {
     detail: Array<ValidationIssueResponse>;
-};
-
-export type InternalErrorResponse = {
-    detail: string;
-    /**
-     * A machine-readable reason, where the contract names one (`connection_revoked`, `not_refreshable`)
-     */
-    code?: string;
-    /**
-     * Quote this id when reporting the error; the log line has the same.
-     */
-    error_id: string;
 };
 
 export type CustomerListResponse = {
@@ -422,6 +422,47 @@ export type ReadyResponses = {
 };
 
 export type ReadyResponse = ReadyResponses[keyof ReadyResponses];
+
+export type MetricsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/metrics';
+};
+
+export type MetricsErrors = {
+    /**
+     * Missing, malformed, unknown, revoked or expired credentials
+     */
+    401: ErrorResponse;
+    /**
+     * Valid credentials that may not act here
+     */
+    403: ErrorResponse;
+    /**
+     * Metrics are turned off (METRICS_ENABLED=false)
+     */
+    404: ErrorResponse;
+    /**
+     * Internal error; nothing secret is in the body
+     */
+    500: InternalErrorResponse;
+    /**
+     * The database is unavailable, or an expired token could not be refreshed yet (see Retry-After)
+     */
+    503: ErrorResponse;
+};
+
+export type MetricsError = MetricsErrors[keyof MetricsErrors];
+
+export type MetricsResponses = {
+    /**
+     * Prometheus text format 0.0.4
+     */
+    200: string;
+};
+
+export type MetricsResponse = MetricsResponses[keyof MetricsResponses];
 
 export type ListCustomersData = {
     body?: never;
