@@ -120,7 +120,7 @@ describe('Webhook secrets at rest and keys:rotate', () => {
     expect(before.key_id).toBe(TEST_ENCRYPTION_KEY_ID);
 
     const sealer = new CredentialSealer(new KeyRing({ id: NEW_KEY_ID, key: Buffer.from(NEW_KEY, 'base64') }, [{ id: TEST_ENCRYPTION_KEY_ID, key: Buffer.from(TEST_ENCRYPTION_KEY, 'base64') }]));
-    expect(await rotateDataKeys(t.db, sealer)).toEqual({ rewrapped: 1, failed: [] });
+    expect(await rotateDataKeys(t.db, sealer)).toMatchObject({ rewrapped: 1, failed: [], remaining: 0, tables: expect.arrayContaining([expect.objectContaining({ table: 'webhooks', rewrapped: 1 })]) });
     const [after] = await t.db.query('SELECT secret_ciphertext, key_id FROM webhooks WHERE id = $1', [created.body.id]);
     expect(after).toEqual({ secret_ciphertext: before.secret_ciphertext, key_id: NEW_KEY_ID });
 
