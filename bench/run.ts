@@ -409,18 +409,23 @@ async function measureWebhooks(
   log(`webhooks: ${count} deliveries in ${elapsed.toFixed(2)} s: ${rate} per second; CPU µs per delivery: service ${perDelivery.cpu_us_per_request}, PostgreSQL ${perDelivery.postgres_cpu_us_per_request}`);
   rows.push({ dataset: 'webhooks', scenario: 'webhooks: deliveries to a receiver answering at once', requests_per_s: rate, ...perDelivery, p50_ms: null, p99_ms: null, errors: 0, non_2xx: 0, service_rss_mib: null });
 
-  await run(dataset, 'webhooks: fetch, no webhook', dataset.service, dataset.fetches, false);
-  const unsubscribe = await subscribeEveryCustomer(webhooks.pool, webhooks.sealer);
-  try {
-    const outboxBefore = await outboxRows(webhooks.pool);
-    await run(dataset, 'webhooks: fetch, every customer subscribed', dataset.service, dataset.fetches, false);
-    const outboxAfter = await outboxRows(webhooks.pool);
-    const written = { events: outboxAfter.events - outboxBefore.events, deliveries: outboxAfter.deliveries - outboxBefore.deliveries };
-    log(`webhooks: the fetches wrote ${written.events} events and ${written.deliveries} deliveries`);
-    webhookSummary = { deliveries_per_s: rate, events_written_by_fetches: written.events, deliveries_written_by_fetches: written.deliveries };
-  } finally {
-    await unsubscribe();
+  // Alternating, twice: on a shared machine the order of two runs says more than a webhook could.
+  const written = { events: 0, deliveries: 0 };
+  for (const round of [1, 2]) {
+    await run(dataset, `webhooks: fetch, no webhook #${round}`, dataset.service, dataset.fetches, false);
+    const unsubscribe = await subscribeEveryCustomer(webhooks.pool, webhooks.sealer);
+    try {
+      const outboxBefore = await outboxRows(webhooks.pool);
+      await run(dataset, `webhooks: fetch, every customer subscribed #${round}`, dataset.service, dataset.fetches, false);
+      const outboxAfter = await outboxRows(webhooks.pool);
+      written.events += outboxAfter.events - outboxBefore.events;
+      written.deliveries += outboxAfter.deliveries - outboxBefore.deliveries;
+    } finally {
+      await unsubscribe();
+    }
   }
+  log(`webhooks: the fetches wrote ${written.events} events and ${written.deliveries} deliveries`);
+  webhookSummary = { deliveries_per_s: rate, events_written_by_fetches: written.events, deliveries_written_by_fetches: written.deliveries };
   return rows;
 }
 
