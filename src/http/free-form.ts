@@ -13,11 +13,17 @@ export function FreeFormObject(): PropertyDecorator {
   };
 }
 
+const FREE_FORM_PROPERTIES_OF = new WeakMap<object, ReadonlySet<string>>();
+
 /** The free-form properties a DTO class (or a class it extends) declares. */
 export function freeFormPropertiesOf(dto: new () => object): ReadonlySet<string> {
-  const properties = new Set<string>();
-  for (let type: unknown = dto; typeof type === 'function' && type !== Function.prototype; type = Object.getPrototypeOf(type)) {
-    for (const property of FREE_FORM_PROPERTIES.get(type) ?? []) properties.add(property);
+  let properties = FREE_FORM_PROPERTIES_OF.get(dto);
+  if (!properties) {
+    const found = new Set<string>();
+    for (let type: unknown = dto; typeof type === 'function' && type !== Function.prototype; type = Object.getPrototypeOf(type)) {
+      for (const property of FREE_FORM_PROPERTIES.get(type) ?? []) found.add(property);
+    }
+    FREE_FORM_PROPERTIES_OF.set(dto, (properties = found));
   }
   return properties;
 }

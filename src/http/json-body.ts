@@ -41,6 +41,9 @@ export function parseJsonBody(_request: IncomingMessage | unknown, body: Buffer,
   else done(null, value);
 }
 
+/** With the u flag a surrogate pair is one code point: only lone surrogates match. */
+const LONE_SURROGATE = /[\ud800-\udfff]/gu;
+
 interface Frame {
   array: boolean;
   /** The current element's index, in an array. */
@@ -61,7 +64,8 @@ export function jsonTextIssues(text: string): ValidationIssue[] {
   const locOf = (): (string | number)[] => {
     const path: (string | number)[] = ['body'];
     for (const frame of frames) {
-      path.push(frame.array ? frame.index : (JSON.parse(text.slice(frame.keyStart, frame.keyEnd)) as string));
+      // A key's lone surrogates are shown as U+FFFD: the error body stays valid Unicode for strict clients.
+      path.push(frame.array ? frame.index : (JSON.parse(text.slice(frame.keyStart, frame.keyEnd)) as string).replace(LONE_SURROGATE, '\ufffd'));
     }
     return path;
   };

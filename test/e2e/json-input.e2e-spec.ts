@@ -94,7 +94,7 @@ describe('JSON bodies', () => {
     it('refuses an unpaired surrogate escape in a value or a key, at its field', async () => {
       expectValidationError(await postText(createText('{"token":"ab\\ud800"}')), [['body', 'credentials', 'token'], 'string_unicode']);
       expectValidationError(await postText(createText('{"token":"\\udc00x"}')), [['body', 'credentials', 'token'], 'string_unicode']);
-      expectValidationError(await postText(createText('{"x\\ud83d":1}')), [['body', 'credentials', 'x\ud83d'], 'string_unicode']);
+      expectValidationError(await postText(createText('{"x\\ud83d":1}')), [['body', 'credentials', 'x\ufffd'], 'string_unicode']);
       expectValidationError(await postText(createText('{"a":["ok","\\ud83d\\u0041"]}')), [['body', 'credentials', 'a', 1], 'string_unicode']);
       expectValidationError(
         await t.http().post('/v1/customers').set(asAdmin).set('Content-Type', 'application/json').send('{"name":"\\ud800"}'),
