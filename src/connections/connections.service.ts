@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { ConnectionEventType } from '../events/connection-event.entity';
 import { ConnectionEvents } from '../events/connection-events';
 import { CredentialSealer, type SealedCredentials } from '../crypto/credential-sealer';
@@ -55,29 +56,38 @@ export class ConnectionsService {
     return foundOr404(await this.reads.one(customerId, connectionId), 'Connection');
   }
 
-  /** Changes what is given; new credentials are re-sealed and make the connection `active` again. */
+  /**
+   * Changes what is given; new credentials are re-sealed and make the connection `active` again. Written
+   * by `update`, not `save`: `save` copies the entity and drops keys of `metadata_json` named like
+   * members of `Object.prototype`.
+   */
   async update(customerId: string, connectionId: string, request: UpdateConnectionRequest): Promise<JsonText<ConnectionResponse>> {
     await this.connections.manager.transaction(async (manager) => {
       const connection = await manager.findOne(Connection, {
+        select: { id: true, status: true },
         where: { id: connectionId, customerId },
         lock: { mode: 'pessimistic_write' },
       });
       if (!connection) throw notFound('Connection');
-      if (request.name !== undefined) connection.name = request.name;
-      if (request.scopes !== undefined) connection.scopes = request.scopes;
-      if (request.metadata_json !== undefined) connection.metadataJson = request.metadata_json;
+      const changes: QueryDeepPartialEntity<Connection> = {};
+      if (request.name !== undefined) changes.name = request.name;
+      if (request.scopes !== undefined) changes.scopes = request.scopes;
+      if (request.metadata_json !== undefined) changes.metadataJson = request.metadata_json;
       const recovered = request.credentials !== undefined && (connection.status === 'error' || connection.status === 'revoked');
       if (request.credentials !== undefined) {
-        Object.assign(connection, sealedColumns(this.sealer.seal(request.credentials, { connectionId, customerId })));
-        connection.status = 'active';
-        connection.errorMessage = null;
-        connection.expiresAt = credentialsExpiry(request.credentials);
-        connection.hasRefreshToken = holdsRefreshToken(request.credentials);
-        connection.credentialsVersion += 1;
-        connection.refreshFailures = 0;
-        connection.nextRefreshAt = null;
+        Object.assign(changes, sealedColumns(this.sealer.seal(request.credentials, { connectionId, customerId })));
+        changes.status = 'active';
+        changes.errorMessage = null;
+        changes.expiresAt = credentialsExpiry(request.credentials);
+        // New credentials: a refresh in flight loses its compare-and-swap, and no backoff or lease holds.
+        changes.hasRefreshToken = holdsRefreshToken(request.credentials);
+        changes.credentialsVersion = () => 'credentials_version + 1';
+        changes.refreshFailures = 0;
+        changes.nextRefreshAt = null;
+        changes.refreshLeaseOwner = null;
+        changes.refreshLeaseExpiresAt = null;
       }
-      await manager.save(connection);
+      if (Object.keys(changes).length > 0) await manager.update(Connection, { id: connectionId }, changes);
       await this.recordEvent(manager, 'connection.updated', customerId, connectionId);
       if (recovered) await this.recordEvent(manager, 'connection.recovered', customerId, connectionId);
     });

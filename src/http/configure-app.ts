@@ -4,6 +4,7 @@ import type { AppLogger } from '../logging/logger';
 import { APP_LOGGER } from '../logging/logger';
 import { RequestMetrics } from '../metrics/request-metrics';
 import { HttpExceptionFilter } from './http-exception.filter';
+import { parseJsonBody } from './json-body';
 import type { AppRequest } from './request-context';
 import { logRequest } from './request-log';
 import { StrictValidationPipe } from './validation';
@@ -17,8 +18,10 @@ export function configureApp(app: NestFastifyApplication): void {
   const logger = app.get<AppLogger>(APP_LOGGER);
   const fastify = app.getHttpAdapter().getInstance();
 
-  // JSON only: every other content type is a 415 in the error shape, never parsed.
-  fastify.removeContentTypeParser(['text/plain']);
+  // JSON only: every other content type is a 415 in the error shape, never parsed. JSON bodies are
+  // parsed by our own parser, which refuses what JSON.parse would change or later walks could not bear.
+  fastify.removeContentTypeParser(['text/plain', 'application/json']);
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody);
 
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('X-Request-Id', request.id);
