@@ -50,6 +50,8 @@ export class AppConfig {
   readonly oauthTokenTimeoutMs: number;
   /** Lifts the outbound-URL rule (https, public addresses only): development and tests only. */
   readonly outboundAllowPrivateNetworks: boolean;
+  /** Audit events older than this many days are pruned, a whole seal at a time (AUDIT_RETENTION_DAYS, 365). */
+  readonly auditRetentionDays: number;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.nodeEnv = optional(env, 'NODE_ENV') ?? 'development';
@@ -67,6 +69,7 @@ export class AppConfig {
     this.oauthRefreshAheadMs = parseInteger(env, 'OAUTH_REFRESH_AHEAD_SECONDS', 300, 0, 86_400) * 1000;
     this.oauthTokenTimeoutMs = parseInteger(env, 'OAUTH_TOKEN_TIMEOUT_MS', 10_000, 100, 20_000);
     this.outboundAllowPrivateNetworks = parseBoolean(env, 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', false);
+    this.auditRetentionDays = parseInteger(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500);
     const keys = parseMasterKeys(env, this.isProduction);
     this.activeKey = keys.active;
     this.previousKeys = keys.previous;

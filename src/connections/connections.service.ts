@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
 import type { ConnectionEventType } from '../events/connection-event.entity';
 import { ConnectionEvents } from '../events/connection-events';
+import { AuditTrail } from '../audit/audit-trail';
 import { CredentialSealer, type SealedCredentials } from '../crypto/credential-sealer';
 import type { JsonText } from '../http/json-text';
 import { foundOr404, notFound } from '../http/not-found';
@@ -20,6 +21,7 @@ export class ConnectionsService {
     private readonly reads: ConnectionReads,
     private readonly sealer: CredentialSealer,
     private readonly events: ConnectionEvents,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** Seals the credentials to the new row's id; a second connection of the same provider and name is a 409. */
@@ -42,6 +44,7 @@ export class ConnectionsService {
     await this.connections.manager.transaction(async (manager) => {
       await manager.insert(Connection, connection);
       await this.recordEvent(manager, 'connection.created', customerId, id);
+      await this.audit.record(manager, { action: 'connection.create', customerId, connectionId: id, provider: request.provider });
     });
     return this.get(customerId, id);
   }
@@ -79,6 +82,7 @@ export class ConnectionsService {
       }
       await manager.save(connection);
       await this.recordEvent(manager, 'connection.updated', customerId, connectionId);
+      await this.audit.record(manager, { action: 'connection.update', customerId, connectionId, provider: connection.provider });
       if (recovered) await this.recordEvent(manager, 'connection.recovered', customerId, connectionId);
     });
     return this.get(customerId, connectionId);
@@ -87,9 +91,10 @@ export class ConnectionsService {
   /** Its grants go with it (cascade); its event carries it as it was, grants included. */
   async delete(customerId: string, connectionId: string): Promise<void> {
     await this.connections.manager.transaction(async (manager) => {
-      const locked = await manager.findOne(Connection, { select: { id: true }, where: { id: connectionId, customerId }, lock: { mode: 'pessimistic_write' } });
+      const locked = await manager.findOne(Connection, { select: { id: true, provider: true }, where: { id: connectionId, customerId }, lock: { mode: 'pessimistic_write' } });
       if (!locked) throw notFound('Connection');
       await this.recordEvent(manager, 'connection.deleted', customerId, connectionId);
+      await this.audit.record(manager, { action: 'connection.delete', customerId, connectionId, provider: locked.provider });
       await manager.delete(Connection, { id: connectionId, customerId });
     });
   }
