@@ -128,7 +128,7 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
       let headMac = chain.head_mac;
       while (head < upTo) {
         const rows: StoredEventRow[] = await manager.query(
-          `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
+          `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY audit_events.seq LIMIT $3`,
           [head.toString(), upTo.toString(), this.timing.maxEventsPerSeal],
         );
         const last = rows.length === this.timing.maxEventsPerSeal ? BigInt(rows[rows.length - 1].seq) : upTo;

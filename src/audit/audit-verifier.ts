@@ -64,8 +64,8 @@ async function walk(client: Client, keys: AuditKeys): Promise<VerifyResult> {
     if (!chainStateMac(key, headSeq, chain.head_mac, prunedSeq, chain.pruned_mac).equals(chain.mac)) throw new Failure('the chain row was edited: its MAC does not match');
   }
 
-  const events = cursor<StoredEventRow>(client, 'audit_verify_events', `SELECT ${EVENT_COLUMNS} FROM audit_events ORDER BY seq`);
-  const seals = cursor<SealRow>(client, 'audit_verify_seals', `SELECT first_seq::text AS first_seq, last_seq::text AS last_seq, holes::text[] AS holes, fingerprints, key_id, mac FROM audit_seals ORDER BY first_seq`);
+  const events = cursor<StoredEventRow>(client, 'audit_verify_events', `SELECT ${EVENT_COLUMNS} FROM audit_events ORDER BY audit_events.seq`);
+  const seals = cursor<SealRow>(client, 'audit_verify_seals', `SELECT first_seq::text AS first_seq, last_seq::text AS last_seq, holes::text[] AS holes, fingerprints, key_id, mac FROM audit_seals ORDER BY audit_seals.first_seq`);
   let event = await events.next();
   let previousMac: Buffer | null = chain.pruned_mac;
   let expectedFirst = prunedSeq + 1n;

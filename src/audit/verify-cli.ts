@@ -10,7 +10,7 @@ import { verifyAuditTrail } from './audit-verifier';
  * the whole audit trail and exits 0 when it is intact, 1 naming the first bad event or seal, 2 when it
  * could not run.
  */
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const config = loadConfig();
   const embedded = config.databaseUrl === undefined ? await connectEmbeddedPostgres(join(DATA_DIR, 'postgres')) : undefined;
   const client = new Client({ connectionString: config.databaseUrl ?? embedded!.url, application_name: 'hydracore-audit-verify' });
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     const started = Date.now();
     const result = await verifyAuditTrail(client, new AuditKeys(config.activeKey, config.previousKeys));
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    let exitCode = 0;
     if (result.ok) {
       console.log(`audit trail intact: ${result.sealedEvents} sealed events in ${result.seals} seals (pruned through seq ${result.prunedThroughSeq}), verified in ${seconds} s`);
       if (result.unsealedEvents > 0) {
@@ -26,15 +27,19 @@ async function main(): Promise<void> {
       }
     } else {
       console.error(`audit trail FAILED verification: ${result.problem}`);
-      process.exitCode = 1;
+      exitCode = 1;
     }
+    return exitCode;
   } finally {
     await client.end();
     await embedded?.stop();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`audit:verify could not run: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(2);
-});
+main().then(
+  (exitCode) => process.exit(exitCode),
+  (error: unknown) => {
+    console.error(`audit:verify could not run: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  },
+);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createConnection, createCustomer, createInstance, grantConnection, type TestCustomer, type TestInstance } from '../support/factories';
+import { createConnection, createCustomer, createInstance, grantConnection, type TestConnection, type TestCustomer, type TestInstance } from '../support/factories';
 import { expectErrorDetail, expectUnauthorized, expectValidationError, signJwt, UNKNOWN_ID } from '../support/expectations';
 import { asAdmin, TEST_ADMIN_KEY, TestApp } from '../support/test-app';
 
@@ -91,7 +91,7 @@ describe('Audit events', () => {
     let customer: TestCustomer;
     let instance: TestInstance;
     let other: TestInstance;
-    let connection: { id: string };
+    let connection: TestConnection;
     beforeAll(async () => {
       customer = await createCustomer(t);
       instance = await createInstance(t, customer);
@@ -174,7 +174,7 @@ describe('Audit events', () => {
   describe('GET /v1/customers/:customer_id/audit-events', () => {
     let customer: TestCustomer;
     let instance: TestInstance;
-    let connection: { id: string };
+    let connection: TestConnection;
     beforeAll(async () => {
       customer = await createCustomer(t);
       instance = await createInstance(t, customer);
@@ -267,7 +267,7 @@ describe('Audit events', () => {
     const rotated = await t.http().post(`/v1/customers/${customer.id}/instances/${instance.id}/proxy-key`).set(customer.headers).expect(201);
     const extra = await t.http().post(`/v1/customers/${customer.id}/api-keys`).set(customer.headers).send({ name: 'scan' }).expect(201);
     const connection = await createConnection(t, customer, { provider: 'gmail', credentials: { access_token: 'scan-token-77aa', refresh_token: 'scan-refresh-99bb' } });
-    await grantConnection(t, customer, connection, { id: instance.id, proxyKey: rotated.body.proxy_key, headers: {} });
+    await grantConnection(t, customer, connection, instance);
     await t.http().get(fetchPath(instance, 'provider=gmail')).set('Authorization', `Bearer ${rotated.body.proxy_key}`).expect(200);
     await t.http().get(fetchPath(instance, 'provider=gmail')).set(instance.headers).expect(401);
 

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { findFreePort } from '../../src/database/embedded-postgres';
 import { TEST_ENV } from './test-app';
 
-const ROOT = resolve(__dirname, '..', '..');
+// Tests run from the repository's root (jest's rootDir); ESM test modules have no __dirname.
+const ROOT = resolve(process.cwd());
 /** The compiled service for tests that need a real process (SIGKILL, CLIs), apart from `dist/`. */
 export const TEST_DIST = join(ROOT, '.data', 'test-dist');
 const STAMP = join(TEST_DIST, '.sources-stamp');
