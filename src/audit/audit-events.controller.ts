@@ -1,5 +1,5 @@
 import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
 import { UuidParam } from '../http/uuid-param';
@@ -37,7 +37,6 @@ export class AuditEventsController {
     description:
       'Every matching event, oldest first, one `AuditEvent` JSON object a line (`application/x-ndjson`), streamed from a database cursor as the client reads it: for a SIEM. Takes the filters of the list, without paging.',
   })
-  @ApiProduces('application/x-ndjson')
   @ApiOkResponse({ description: 'One AuditEvent per line', content: { 'application/x-ndjson': { schema: { type: 'string' }, example: NDJSON_EXAMPLE } } })
   @ApiErrors(404, 422)
   async export(@UuidParam('customer_id') customerId: string, @Query() filter: AuditEventFilter): Promise<StreamableFile> {
