@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_LOGGER, type AppLogger } from '../logging/logger';
@@ -47,7 +47,7 @@ interface Horizon {
  * and moves the chain's pruned point with them, so what remains still verifies.
  */
 @Injectable()
-export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private horizon: Horizon | undefined;
   private running: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
@@ -70,7 +70,7 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
     for (const timer of this.timers) timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     await this.running;
   }

@@ -34,7 +34,7 @@ export interface AuditInput {
 const SUCCESS_STATUS: Record<string, number> = { create: 201, update: 200, delete: 204, rotate_key: 201, rotate_secret: 201, refresh: 200, read: 200 };
 
 /** The insert of any number of events, one array per column; the same text for one event or a batch. */
-const INSERT_EVENTS = {
+export const INSERT_EVENTS = {
   name: 'audit_insert_events',
   // The filter runs first and gives the transaction its id before the identity hands out `seq`: the
   // sealer relies on an event's seq being taken only by a transaction it can see running (AuditSealer).
@@ -46,7 +46,7 @@ const INSERT_EVENTS = {
           WHERE pg_current_xact_id() IS NOT NULL`,
 };
 
-type StoredEvent = AuditEventFields & { key_id: string; mac: Buffer };
+export type StoredEvent = AuditEventFields & { key_id: string; mac: Buffer };
 
 /**
  * The audit trail's one way in. A change records its event with the manager of its own transaction,
@@ -134,7 +134,7 @@ export function actorOf(principal: Principal | undefined): AuditActor {
   }
 }
 
-function columnsOf(events: StoredEvent[]): unknown[][] {
+export function columnsOf(events: StoredEvent[]): unknown[][] {
   return [
     events.map((e) => e.id),
     events.map((e) => e.customer_id),
