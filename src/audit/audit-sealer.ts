@@ -3,7 +3,6 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_LOGGER, type AppLogger } from '../logging/logger';
 import { type AuditEventFields, AuditKeys, chainStateMac, FINGERPRINT_BYTES, SealMac } from './audit-mac';
-import { EVENT_COLUMNS } from './audit-events.sql';
 
 export interface SealerTiming {
   /** How often unsealed events are sealed (and a new horizon taken). */
@@ -20,6 +19,8 @@ export const DEFAULT_SEALER_TIMING: SealerTiming = { sealIntervalMs: 1_000, prun
 const MAX_SEALS_PRUNED_PER_PASS = 100;
 
 export type StoredEventRow = AuditEventFields & { seq: string; key_id: string; mac: Buffer };
+/** What a seal needs of an event. */
+type SealedRow = Pick<StoredEventRow, 'seq' | 'mac' | 'occurred_at'>;
 
 interface ChainRow {
   head_seq: string;
@@ -42,8 +43,7 @@ interface Horizon {
  *    no committed event holds (`holes`: rolled back), the 4-byte fingerprints of their MACs, and a MAC
  *    over the previous seal's MAC and all of that;
  * 2. a new horizon is taken: the highest seq committed, and the snapshot's xmax.
- * An event whose own MAC is wrong (written by SQL) is left out as a hole, so it is never sealed as
- * genuine. Replicas take turns on the chain row's lock. Retention prunes whole seals, oldest first,
+ * Replicas take turns on the chain row's lock. Retention prunes whole seals, oldest first,
  * and moves the chain's pruned point with them, so what remains still verifies.
  */
 @Injectable()
@@ -127,8 +127,8 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
       let head = BigInt(chain.head_seq);
       let headMac = chain.head_mac;
       while (head < upTo) {
-        const rows: StoredEventRow[] = await manager.query(
-          `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY audit_events.seq LIMIT $3`,
+        const rows: SealedRow[] = await manager.query(
+          `SELECT seq::text AS seq, mac, occurred_at FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY audit_events.seq LIMIT $3`,
           [head.toString(), upTo.toString(), this.timing.maxEventsPerSeal],
         );
         const last = rows.length === this.timing.maxEventsPerSeal ? BigInt(rows[rows.length - 1].seq) : upTo;
@@ -139,21 +139,19 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
     });
   }
 
-  /** Seals the events `rows` of (`after`, `last`]; the numbers between them that no genuine event holds are holes. */
-  private async seal(manager: EntityManager, after: bigint, last: bigint, rows: StoredEventRow[], previousMac: Buffer | null): Promise<Buffer> {
-    const genuine: StoredEventRow[] = [];
-    for (const row of rows) {
-      const key = this.keys.key(row.key_id);
-      if (key && this.keys.eventMac(key, row).equals(row.mac)) genuine.push(row);
-      else this.logger.error({ audit_event_id: row.id, seq: row.seq }, 'audit sealer: an event\u2019s MAC does not match; left out of the seal');
-    }
-    const present = new Set(genuine.map((row) => BigInt(row.seq)));
+  /**
+   * Seals the events `rows` of (`after`, `last`]; the numbers between them that no event holds are holes.
+   * Their own MACs are not checked here: `audit:verify` checks every event's, sealed or not, so a row
+   * written by SQL is named whether or not a seal covers it, and the sealer reads only seq, MAC and time.
+   */
+  private async seal(manager: EntityManager, after: bigint, last: bigint, rows: SealedRow[], previousMac: Buffer | null): Promise<Buffer> {
+    const present = new Set(rows.map((row) => BigInt(row.seq)));
     const holes: bigint[] = [];
     for (let seq = after + 1n; seq <= last; seq++) if (!present.has(seq)) holes.push(seq);
     const mac = new SealMac(this.keys.activeKey, previousMac, after + 1n, last, holes);
-    const fingerprints = Buffer.alloc(genuine.length * FINGERPRINT_BYTES);
+    const fingerprints = Buffer.alloc(rows.length * FINGERPRINT_BYTES);
     let lastOccurredAt: Date | null = null;
-    genuine.forEach((row, index) => {
+    rows.forEach((row, index) => {
       mac.add(BigInt(row.seq), row.mac);
       row.mac.copy(fingerprints, index * FINGERPRINT_BYTES, 0, FINGERPRINT_BYTES);
       if (lastOccurredAt === null || row.occurred_at > lastOccurredAt) lastOccurredAt = row.occurred_at;
