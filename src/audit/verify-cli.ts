@@ -24,6 +24,10 @@ async function main(): Promise<number> {
       console.log(`audit trail intact: ${result.sealedEvents} sealed events in ${result.seals} seals (pruned through seq ${result.prunedThroughSeq}), verified in ${seconds} s`);
       if (result.unsealedEvents > 0) {
         console.log(`${result.unsealedEvents} newer events not yet sealed (oldest ${result.oldestUnsealedAt?.toISOString()}): their own MACs match`);
+        // The sealer seals within a few seconds: an older tail means no service is sealing, and a deletion there would go unseen.
+        if (result.oldestUnsealedAt !== null && Date.now() - result.oldestUnsealedAt.getTime() > 60_000) {
+          console.log('warning: some have waited over a minute: is a service running (its sealer chains new events)?');
+        }
       }
     } else {
       console.error(`audit trail FAILED verification: ${result.problem}`);
