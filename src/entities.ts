@@ -1,4 +1,5 @@
 import { ApiKey } from './api-keys/api-key.entity';
+import { AuditChain, AuditEvent, AuditSeal } from './audit/audit-event.entity';
 import { CustomerConnectionCount } from './connections/connection-count.entity';
 import { ConnectionGrantList } from './connections/connection-grant-list.entity';
 import { ConnectionLastUse } from './connections/connection-last-use.entity';
@@ -10,4 +11,4 @@ import { Instance } from './instances/instance.entity';
 import { OAuthApp } from './oauth-apps/oauth-app.entity';
 
 /** Every entity of the service; the migrations must describe exactly these. */
-export const ENTITIES = [Customer, ApiKey, Instance, Connection, CustomerConnectionCount, ConnectionGrantList, ConnectionLastUse, Grant, ConnectionEvent, OAuthApp];
+export const ENTITIES = [Customer, ApiKey, Instance, Connection, CustomerConnectionCount, ConnectionGrantList, ConnectionLastUse, Grant, ConnectionEvent, OAuthApp, AuditEvent, AuditSeal, AuditChain];

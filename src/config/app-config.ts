@@ -57,6 +57,8 @@ export class AppConfig {
    * accepting connections, so that a load balancer sees it leave first (`SHUTDOWN_DELAY_MS`, 0 to 2000).
    */
   readonly shutdownDelayMs: number;
+  /** Audit events older than this many days are pruned, a whole seal at a time (AUDIT_RETENTION_DAYS, 365). */
+  readonly auditRetentionDays: number;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.nodeEnv = optional(env, 'NODE_ENV') ?? 'development';
@@ -76,6 +78,7 @@ export class AppConfig {
     this.outboundAllowPrivateNetworks = parseBoolean(env, 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', false);
     this.metricsEnabled = parseBoolean(env, 'METRICS_ENABLED', true);
     this.shutdownDelayMs = parseInteger(env, 'SHUTDOWN_DELAY_MS', 0, 0, 2_000);
+    this.auditRetentionDays = parseInteger(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500);
     const keys = parseMasterKeys(env, this.isProduction);
     this.activeKey = keys.active;
     this.previousKeys = keys.previous;

@@ -5,6 +5,7 @@ import { type EntityManager, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { ConnectionEventType } from '../events/connection-event.entity';
 import { ConnectionEvents } from '../events/connection-events';
+import { AuditTrail } from '../audit/audit-trail';
 import { CredentialSealer, type SealedCredentials } from '../crypto/credential-sealer';
 import type { JsonText } from '../http/json-text';
 import { foundOr404, notFound } from '../http/not-found';
@@ -21,6 +22,7 @@ export class ConnectionsService {
     private readonly reads: ConnectionReads,
     private readonly sealer: CredentialSealer,
     private readonly events: ConnectionEvents,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** Seals the credentials to the new row's id; a second connection of the same provider and name is a 409. */
@@ -43,6 +45,7 @@ export class ConnectionsService {
     await this.connections.manager.transaction(async (manager) => {
       await manager.insert(Connection, connection);
       await this.recordEvent(manager, 'connection.created', customerId, id);
+      await this.audit.record(manager, { action: 'connection.create', customerId, connectionId: id, provider: request.provider });
     });
     return this.get(customerId, id);
   }
@@ -64,7 +67,7 @@ export class ConnectionsService {
   async update(customerId: string, connectionId: string, request: UpdateConnectionRequest): Promise<JsonText<ConnectionResponse>> {
     await this.connections.manager.transaction(async (manager) => {
       const connection = await manager.findOne(Connection, {
-        select: { id: true, status: true },
+        select: { id: true, status: true, provider: true },
         where: { id: connectionId, customerId },
         lock: { mode: 'pessimistic_write' },
       });
@@ -89,6 +92,7 @@ export class ConnectionsService {
       }
       if (Object.keys(changes).length > 0) await manager.update(Connection, { id: connectionId }, changes);
       await this.recordEvent(manager, 'connection.updated', customerId, connectionId);
+      await this.audit.record(manager, { action: 'connection.update', customerId, connectionId, provider: connection.provider });
       if (recovered) await this.recordEvent(manager, 'connection.recovered', customerId, connectionId);
     });
     return this.get(customerId, connectionId);
@@ -97,9 +101,10 @@ export class ConnectionsService {
   /** Its grants go with it (cascade); its event carries it as it was, grants included. */
   async delete(customerId: string, connectionId: string): Promise<void> {
     await this.connections.manager.transaction(async (manager) => {
-      const locked = await manager.findOne(Connection, { select: { id: true }, where: { id: connectionId, customerId }, lock: { mode: 'pessimistic_write' } });
+      const locked = await manager.findOne(Connection, { select: { id: true, provider: true }, where: { id: connectionId, customerId }, lock: { mode: 'pessimistic_write' } });
       if (!locked) throw notFound('Connection');
       await this.recordEvent(manager, 'connection.deleted', customerId, connectionId);
+      await this.audit.record(manager, { action: 'connection.delete', customerId, connectionId, provider: locked.provider });
       await manager.delete(Connection, { id: connectionId, customerId });
     });
   }
