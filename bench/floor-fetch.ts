@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { hashSecretKey } from '../src/auth/secret-keys';
 import { CredentialSealer, KeyRing } from '../src/crypto/credential-sealer';
 import { clientWithOwnSocket, type HeldClient, TurnWrites } from '../src/database/pipelined-statements';
@@ -24,11 +25,32 @@ const FETCH = {
 };
 
 /**
+ * The same lookup with its audit event inserted in the same statement, hence the same round trip and
+ * the same commit: the limit for a strict audit (each fetch's event committed before it answers).
+ * The outcome is decided in SQL as the floor decides it (one found: 200, none: 404, more: 409); the
+ * event's MAC is the caller's 16 bytes, as the service's is computed in Node.
+ */
+const AUDITED_FETCH = {
+  name: 'floor_fetch_audited',
+  text: `WITH found AS (${FETCH.text}),
+         audited AS (
+           INSERT INTO audit_events (id, customer_id, occurred_at, action, outcome, status, actor_kind, actor_id,
+                                     connection_id, instance_id, provider, request_id, key_id, mac)
+           SELECT gen_random_uuid(), i.customer_id, clock_timestamp(), 'credentials.read',
+                  CASE WHEN n.found = 1 THEN 'success' ELSE 'denied' END,
+                  CASE n.found WHEN 1 THEN 200 WHEN 0 THEN 404 ELSE 409 END,
+                  'instance', i.id::text, CASE WHEN n.found = 1 THEN (SELECT id FROM found) END, i.id, $3, $4, 'floor', $5
+             FROM instances i, (SELECT count(*) AS found FROM found) n
+            WHERE i.id = $1 AND i.proxy_key_hash = $2)
+         SELECT * FROM found`,
+};
+
+/**
  * The fetch with the least work Node and PostgreSQL allow, for the floor (`floor.ts`) and for the
  * adapters' comparison (`adapters.ts`): one named statement joining key hash ⋈ grant ⋈ connection,
  * pipelined over two connections and sent a turn's queries at a time, as the service's lookups are
  * (`PipelinedStatements`, `TurnWrites`), then one unwrap and one AES-256-GCM open.
- * Env: DATABASE_URL, ENCRYPTION_KEY (base64), ENCRYPTION_KEY_ID.
+ * Env: DATABASE_URL, ENCRYPTION_KEY (base64), ENCRYPTION_KEY_ID, FLOOR_AUDIT=1 for the audited floor.
  */
 export class FloorFetch {
   private readonly clients: HeldClient[];
@@ -36,7 +58,11 @@ export class FloorFetch {
   private readonly sealer: CredentialSealer;
   private next = 0;
 
+  /** FLOOR_AUDIT=1: each fetch also inserts its audit event, in the same statement (`AUDITED_FETCH`). */
+  private readonly audited: boolean;
+
   constructor(env: NodeJS.ProcessEnv) {
+    this.audited = env.FLOOR_AUDIT === '1';
     this.clients = [0, 1].map(() => clientWithOwnSocket({ connectionString: env.DATABASE_URL, pipeline: true }));
     this.sealer = new CredentialSealer(new KeyRing({ id: env.ENCRYPTION_KEY_ID!, key: Buffer.from(env.ENCRYPTION_KEY!, 'base64') }, []));
   }
@@ -53,7 +79,9 @@ export class FloorFetch {
   async find(instanceId: string, proxyKey: string, provider: string | null): Promise<FloorRow[]> {
     const { client, socket } = this.clients[this.next++ % this.clients.length];
     this.writes.hold(socket);
-    return (await client.query<FloorRow>({ ...FETCH, values: [instanceId, hashSecretKey(proxyKey), provider] })).rows;
+    const values = [instanceId, hashSecretKey(proxyKey), provider];
+    const statement = this.audited ? { ...AUDITED_FETCH, values: [...values, randomUUID(), randomBytes(16)] } : { ...FETCH, values };
+    return (await client.query<FloorRow>(statement)).rows;
   }
 
   open(row: FloorRow): Record<string, unknown> {

@@ -4,7 +4,8 @@ import { FloorFetch } from './floor-fetch';
 /**
  * The floor: the runtime fetch with the least work Node and PostgreSQL allow (`FloorFetch`), behind a
  * bare node:http handler. No framework, no validation beyond what the query needs, no logging. Not
- * part of the service. Env: DATABASE_URL, PORT, ENCRYPTION_KEY (base64), ENCRYPTION_KEY_ID.
+ * part of the service. Env: DATABASE_URL, PORT, ENCRYPTION_KEY (base64), ENCRYPTION_KEY_ID; FLOOR_AUDIT=1
+ * inserts each fetch's audit event in the same statement (the audited floor).
  */
 const floor = new FloorFetch(process.env);
 

@@ -69,6 +69,8 @@ interface Dataset {
   fetches: autocannon.Request[];
   service: Running;
   floor: Running;
+  /** The floor that also inserts each fetch's audit event in its one statement: the limit for a strict audit. */
+  auditedFloor: Running;
   /** The same service keeping no pages (CONNECTION_PAGE_CACHE_MIB=0): what a page costs when it is read anew. */
   uncached: Running;
   /** A customer of its own, for the creates. */
@@ -170,6 +172,7 @@ async function main(): Promise<void> {
         fetches: fetchRequests(seeded.flatMap((result) => result.instances)),
         service,
         floor: await start('dist/bench/floor.js'),
+        auditedFloor: await start('dist/bench/floor.js', { FLOOR_AUDIT: '1' }),
         uncached: await start('dist/src/main.js', { CONNECTION_PAGE_CACHE_MIB: '0' }),
         writer: await createWriterCustomer(service.url, adminKey),
         lister: { customerId: seeded[0].customerIds[0], apiKey: await createApiKey(service.url, adminKey, seeded[0].customerIds[0]), label: listed },
@@ -303,6 +306,7 @@ async function measure(datasets: Dataset[]): Promise<Row[]> {
   for (const round of SCENARIOS.has('fetch') ? [1, 2] : []) {
     for (const dataset of datasets) {
       await run(dataset, `floor fetch #${round}`, dataset.floor, dataset.fetches, false);
+      await run(dataset, `audited floor fetch #${round}`, dataset.auditedFloor, dataset.fetches, false);
       await run(dataset, `service fetch #${round}`, dataset.service, dataset.fetches, true);
     }
   }
@@ -543,7 +547,18 @@ function report(rows: Row[]): void {
     datasets.map((dataset) => {
       const service = meanRate(dataset, 'service fetch');
       const floor = meanRate(dataset, 'floor fetch');
-      return [dataset, { service: Math.round(service), floor: Math.round(floor), ratio: ratio(service, floor), service_vs_first: ratio(service, meanRate(datasets[0], 'service fetch')) }];
+      const audited = meanRate(dataset, 'audited floor fetch');
+      return [
+        dataset,
+        {
+          service: Math.round(service),
+          floor: Math.round(floor),
+          ratio: ratio(service, floor),
+          audited_floor: Math.round(audited),
+          ratio_to_audited_floor: ratio(service, audited),
+          service_vs_first: ratio(service, meanRate(datasets[0], 'service fetch')),
+        },
+      ];
     }),
   );
   // Each adapter's fetch against the floor's, in the same alternating runs.

@@ -1,4 +1,5 @@
 import { ApiKey } from './api-keys/api-key.entity';
+import { AuditChain, AuditEvent, AuditSeal } from './audit/audit-event.entity';
 import { CustomerConnectionCount } from './connections/connection-count.entity';
 import { ConnectionGrantList } from './connections/connection-grant-list.entity';
 import { ConnectionLastUse } from './connections/connection-last-use.entity';
@@ -12,4 +13,4 @@ import { WebhookDelivery } from './webhooks/webhook-delivery.entity';
 import { Webhook } from './webhooks/webhook.entity';
 
 /** Every entity of the service; the migrations must describe exactly these. */
-export const ENTITIES = [Customer, ApiKey, Instance, Connection, CustomerConnectionCount, ConnectionGrantList, ConnectionLastUse, Grant, ConnectionEvent, OAuthApp, Webhook, WebhookDelivery];
+export const ENTITIES = [Customer, ApiKey, Instance, Connection, CustomerConnectionCount, ConnectionGrantList, ConnectionLastUse, Grant, ConnectionEvent, OAuthApp, AuditEvent, AuditSeal, AuditChain, Webhook, WebhookDelivery];

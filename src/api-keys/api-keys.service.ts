@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { AuditTrail } from '../audit/audit-trail';
 import { API_KEY_PREFIX, displayPrefix, generateSecretKey, hashSecretKey } from '../auth/secret-keys';
 import { notFound } from '../http/not-found';
 import type { PageQuery } from '../http/pagination';
@@ -10,14 +11,19 @@ import type { ApiKeyListResponse, ApiKeyResponse, CreatedApiKeyResponse } from '
 
 @Injectable()
 export class ApiKeysService {
-  constructor(@InjectRepository(ApiKey) private readonly apiKeys: Repository<ApiKey>) {}
+  constructor(
+    @InjectRepository(ApiKey) private readonly apiKeys: Repository<ApiKey>,
+    private readonly audit: AuditTrail,
+  ) {}
 
   /** A new random key; only its hash is stored, and the key is returned this once. */
   async create(customerId: string, name: string | null): Promise<CreatedApiKeyResponse> {
     const key = generateSecretKey(API_KEY_PREFIX);
-    const apiKey = await this.apiKeys.save(
-      this.apiKeys.create({ customerId, name, prefix: displayPrefix(key), keyHash: hashSecretKey(key), lastUsedAt: null }),
-    );
+    const apiKey = await this.apiKeys.manager.transaction(async (manager) => {
+      const created = await manager.save(this.apiKeys.create({ customerId, name, prefix: displayPrefix(key), keyHash: hashSecretKey(key), lastUsedAt: null }));
+      await this.audit.record(manager, { action: 'api_key.create', customerId });
+      return created;
+    });
     return { ...this.map(apiKey), key };
   }
 
@@ -34,8 +40,11 @@ export class ApiKeysService {
 
   /** Revokes the key: its row goes, so the next request made with it is unknown (401). */
   async delete(customerId: string, apiKeyId: string): Promise<void> {
-    const { affected } = await this.apiKeys.delete({ id: apiKeyId, customerId });
-    if (!affected) throw notFound('API key');
+    await this.apiKeys.manager.transaction(async (manager) => {
+      const { affected } = await manager.delete(ApiKey, { id: apiKeyId, customerId });
+      if (!affected) throw notFound('API key');
+      await this.audit.record(manager, { action: 'api_key.delete', customerId });
+    });
   }
 
   private map(apiKey: ApiKey): ApiKeyResponse {

@@ -67,6 +67,8 @@ export class AppConfig {
    * accepting connections, so that a load balancer sees it leave first (`SHUTDOWN_DELAY_MS`, 0 to 2000).
    */
   readonly shutdownDelayMs: number;
+  /** Audit events older than this many days are pruned, a whole seal at a time (AUDIT_RETENTION_DAYS, 365). */
+  readonly auditRetentionDays: number;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.nodeEnv = optional(env, 'NODE_ENV') ?? 'development';
@@ -95,6 +97,7 @@ export class AppConfig {
     this.webhookConcurrency = parseInteger(env, 'WEBHOOK_CONCURRENCY', 16, 1, 256);
     this.metricsEnabled = parseBoolean(env, 'METRICS_ENABLED', true);
     this.shutdownDelayMs = parseInteger(env, 'SHUTDOWN_DELAY_MS', 0, 0, 2_000);
+    this.auditRetentionDays = parseInteger(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500);
     const keys = parseMasterKeys(env, this.isProduction);
     this.activeKey = keys.active;
     this.previousKeys = keys.previous;

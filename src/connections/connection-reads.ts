@@ -63,6 +63,11 @@ const ONE = {
   text: `SELECT ${CONNECTION_JSON} AS body FROM connections c WHERE c.id = $1 AND c.customer_id = $2`,
 };
 
+/** The kept page's key of a list query: distinct queries, distinct keys (an absent filter is null, not ""). */
+export function pageKey(customerId: string, filter: ConnectionFilter, limit: number, offset: number): string {
+  return JSON.stringify([customerId, limit, offset, filter.provider ?? null, filter.status ?? null]);
+}
+
 interface PageRow {
   body: string;
   customer_exists: boolean;
@@ -95,6 +100,11 @@ export class ConnectionReads {
     this.pages = config.connectionPageCacheBytes > 0 ? new PageCache(config.connectionPageCacheBytes) : undefined;
   }
 
+  /** How many pages are kept and the heap they are counted at (none when the cache is off). */
+  get keptPages(): { size: number; bytes: number; maxBytes: number } | undefined {
+    return this.pages && { size: this.pages.size, bytes: this.pages.bytes, maxBytes: this.pages.maxBytes };
+  }
+
   /**
    * Undefined when the customer does not exist. With pages kept, the version of the customer's list is
    * looked up first (a pipelined primary-key lookup): a page kept at that version, less than a second
@@ -108,10 +118,11 @@ export class ConnectionReads {
   private async keptOrRead(pages: PageCache, customerId: string, filter: ConnectionFilter, limit: number, offset: number): Promise<PageRow> {
     const [current] = await this.lookups.rows<{ version: string }>(LIST_VERSION, [customerId]);
     if (current === undefined) return this.read(customerId, filter, limit, offset);
-    const key = `${customerId} ${limit} ${offset} ${filter.provider ?? ''} ${filter.status ?? ''}`;
+    // A JSON array: filters holding spaces or quotes cannot make two queries' keys alike.
+    const key = pageKey(customerId, filter, limit, offset);
     const body = pages.get(key, current.version, Date.now());
     if (body !== undefined) return { body, customer_exists: true, version: current.version };
-    const reading = `${key} ${current.version}`;
+    const reading = `${key}${current.version}`;
     let read = this.reading.get(reading);
     if (read === undefined) {
       read = this.read(customerId, filter, limit, offset)

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { ConnectionEventType } from '../events/connection-event.entity';
 import { ConnectionEvents } from '../events/connection-events';
+import { AuditTrail } from '../audit/audit-trail';
 import { CredentialSealer, type SealedCredentials } from '../crypto/credential-sealer';
 import type { JsonText } from '../http/json-text';
 import { foundOr404, notFound } from '../http/not-found';
@@ -20,6 +22,7 @@ export class ConnectionsService {
     private readonly reads: ConnectionReads,
     private readonly sealer: CredentialSealer,
     private readonly events: ConnectionEvents,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** Seals the credentials to the new row's id; a second connection of the same provider and name is a 409. */
@@ -42,6 +45,7 @@ export class ConnectionsService {
     await this.connections.manager.transaction(async (manager) => {
       await manager.insert(Connection, connection);
       await this.recordEvent(manager, 'connection.created', customerId, id);
+      await this.audit.record(manager, { action: 'connection.create', customerId, connectionId: id, provider: request.provider });
     });
     return this.get(customerId, id);
   }
@@ -55,30 +59,40 @@ export class ConnectionsService {
     return foundOr404(await this.reads.one(customerId, connectionId), 'Connection');
   }
 
-  /** Changes what is given; new credentials are re-sealed and make the connection `active` again. */
+  /**
+   * Changes what is given; new credentials are re-sealed and make the connection `active` again. Written
+   * by `update`, not `save`: `save` copies the entity and drops keys of `metadata_json` named like
+   * members of `Object.prototype`.
+   */
   async update(customerId: string, connectionId: string, request: UpdateConnectionRequest): Promise<JsonText<ConnectionResponse>> {
     await this.connections.manager.transaction(async (manager) => {
       const connection = await manager.findOne(Connection, {
+        select: { id: true, status: true, provider: true },
         where: { id: connectionId, customerId },
         lock: { mode: 'pessimistic_write' },
       });
       if (!connection) throw notFound('Connection');
-      if (request.name !== undefined) connection.name = request.name;
-      if (request.scopes !== undefined) connection.scopes = request.scopes;
-      if (request.metadata_json !== undefined) connection.metadataJson = request.metadata_json;
+      const changes: QueryDeepPartialEntity<Connection> = {};
+      if (request.name !== undefined) changes.name = request.name;
+      if (request.scopes !== undefined) changes.scopes = request.scopes;
+      if (request.metadata_json !== undefined) changes.metadataJson = request.metadata_json;
       const recovered = request.credentials !== undefined && (connection.status === 'error' || connection.status === 'revoked');
       if (request.credentials !== undefined) {
-        Object.assign(connection, sealedColumns(this.sealer.seal(request.credentials, { connectionId, customerId })));
-        connection.status = 'active';
-        connection.errorMessage = null;
-        connection.expiresAt = credentialsExpiry(request.credentials);
-        connection.hasRefreshToken = holdsRefreshToken(request.credentials);
-        connection.credentialsVersion += 1;
-        connection.refreshFailures = 0;
-        connection.nextRefreshAt = null;
+        Object.assign(changes, sealedColumns(this.sealer.seal(request.credentials, { connectionId, customerId })));
+        changes.status = 'active';
+        changes.errorMessage = null;
+        changes.expiresAt = credentialsExpiry(request.credentials);
+        // New credentials: a refresh in flight loses its compare-and-swap, and no backoff or lease holds.
+        changes.hasRefreshToken = holdsRefreshToken(request.credentials);
+        changes.credentialsVersion = () => 'credentials_version + 1';
+        changes.refreshFailures = 0;
+        changes.nextRefreshAt = null;
+        changes.refreshLeaseOwner = null;
+        changes.refreshLeaseExpiresAt = null;
       }
-      await manager.save(connection);
+      if (Object.keys(changes).length > 0) await manager.update(Connection, { id: connectionId }, changes);
       await this.recordEvent(manager, 'connection.updated', customerId, connectionId);
+      await this.audit.record(manager, { action: 'connection.update', customerId, connectionId, provider: connection.provider });
       if (recovered) await this.recordEvent(manager, 'connection.recovered', customerId, connectionId);
     });
     return this.get(customerId, connectionId);
@@ -87,9 +101,10 @@ export class ConnectionsService {
   /** Its grants go with it (cascade); its event carries it as it was, grants included. */
   async delete(customerId: string, connectionId: string): Promise<void> {
     await this.connections.manager.transaction(async (manager) => {
-      const locked = await manager.findOne(Connection, { select: { id: true }, where: { id: connectionId, customerId }, lock: { mode: 'pessimistic_write' } });
+      const locked = await manager.findOne(Connection, { select: { id: true, provider: true }, where: { id: connectionId, customerId }, lock: { mode: 'pessimistic_write' } });
       if (!locked) throw notFound('Connection');
       await this.recordEvent(manager, 'connection.deleted', customerId, connectionId);
+      await this.audit.record(manager, { action: 'connection.delete', customerId, connectionId, provider: locked.provider });
       await manager.delete(Connection, { id: connectionId, customerId });
     });
   }

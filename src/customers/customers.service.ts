@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { AuditTrail } from '../audit/audit-trail';
 import { foundOr404, notFound } from '../http/not-found';
 import type { PageQuery } from '../http/pagination';
 import { Customer } from './customer.entity';
@@ -8,10 +9,17 @@ import type { CustomerListResponse, CustomerResponse } from './dto/customer.resp
 
 @Injectable()
 export class CustomersService {
-  constructor(@InjectRepository(Customer) private readonly customers: Repository<Customer>) {}
+  constructor(
+    @InjectRepository(Customer) private readonly customers: Repository<Customer>,
+    private readonly audit: AuditTrail,
+  ) {}
 
   async create(name: string): Promise<CustomerResponse> {
-    const customer = await this.customers.save(this.customers.create({ name }));
+    const customer = await this.customers.manager.transaction(async (manager) => {
+      const created = await manager.save(this.customers.create({ name }));
+      await this.audit.record(manager, { action: 'customer.create', customerId: created.id });
+      return created;
+    });
     return this.map(customer);
   }
 
@@ -28,10 +36,13 @@ export class CustomersService {
     return this.map(foundOr404(await this.customers.findOneBy({ id: customerId }), 'Customer'));
   }
 
-  /** Everything of the customer goes with it: keys, instances, connections and grants cascade. */
+  /** Everything of the customer goes with it (keys, instances, connections and grants cascade), except its audit events. */
   async delete(customerId: string): Promise<void> {
-    const { affected } = await this.customers.delete({ id: customerId });
-    if (!affected) throw notFound('Customer');
+    await this.customers.manager.transaction(async (manager) => {
+      const { affected } = await manager.delete(Customer, { id: customerId });
+      if (!affected) throw notFound('Customer');
+      await this.audit.record(manager, { action: 'customer.delete', customerId });
+    });
   }
 
   private map(customer: Customer): CustomerResponse {

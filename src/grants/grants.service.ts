@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { Connection } from '../connections/connection.entity';
+import { AuditTrail } from '../audit/audit-trail';
 import { ConnectionEvents } from '../events/connection-events';
 import { notFound } from '../http/not-found';
 import { Instance } from '../instances/instance.entity';
@@ -21,6 +22,7 @@ export class GrantsService {
   constructor(
     @InjectRepository(Grant) private readonly grants: Repository<Grant>,
     private readonly events: ConnectionEvents,
+    private readonly audit: AuditTrail,
   ) {}
 
   /**
@@ -36,6 +38,7 @@ export class GrantsService {
       const grant = await transaction.save(this.grants.create({ connectionId, instanceId, capabilities: [...new Set(request.capabilities)] }));
       const response = this.map(grant);
       await this.events.record(transaction, { type: 'grant.created', customerId, connectionId, grantId: grant.id, data: response });
+      await this.audit.record(transaction, { action: 'grant.create', customerId, connectionId, instanceId, grantId: grant.id });
       return response;
     });
   }
@@ -51,6 +54,7 @@ export class GrantsService {
       if (!deleted) throw notFound('Grant');
       const data = this.map({ id: deleted.id, connectionId: deleted.connection_id, instanceId: deleted.instance_id, capabilities: deleted.capabilities, grantedAt: deleted.granted_at });
       await this.events.record(manager, { type: 'grant.deleted', customerId, connectionId, grantId, data });
+      await this.audit.record(manager, { action: 'grant.delete', customerId, connectionId, instanceId: deleted.instance_id, grantId });
     });
   }
 

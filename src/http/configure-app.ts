@@ -1,10 +1,12 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply } from 'fastify';
+import { AsyncResource } from 'node:async_hooks';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppLogger } from '../logging/logger';
 import { APP_LOGGER } from '../logging/logger';
 import { RequestMetrics } from '../metrics/request-metrics';
 import { HttpExceptionFilter } from './http-exception.filter';
-import type { AppRequest } from './request-context';
+import { parseJsonBody } from './json-body';
+import { type AppRequest, requestContext } from './request-context';
 import { logRequest } from './request-log';
 import { StrictValidationPipe } from './validation';
 
@@ -17,12 +19,26 @@ export function configureApp(app: NestFastifyApplication): void {
   const logger = app.get<AppLogger>(APP_LOGGER);
   const fastify = app.getHttpAdapter().getInstance();
 
-  // JSON only: every other content type is a 415 in the error shape, never parsed.
-  fastify.removeContentTypeParser(['text/plain']);
+  // JSON only: every other content type is a 415 in the error shape, never parsed. JSON bodies are
+  // parsed by our own parser, which refuses what JSON.parse would change or later walks could not bear.
+  fastify.removeContentTypeParser(['text/plain', 'application/json']);
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody);
 
+  // The request context: entered here, and entered again after the body is read, whose stream events
+  // run outside it (as @fastify/request-context does).
+  const contexts = new WeakMap<FastifyRequest, AsyncResource>();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('X-Request-Id', request.id);
-    done();
+    requestContext.run(request, () => {
+      const resource = new AsyncResource('hydracore-request');
+      contexts.set(request, resource);
+      resource.runInAsyncScope(done);
+    });
+  });
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    const resource = contexts.get(request);
+    if (resource) resource.runInAsyncScope(done);
+    else done();
   });
   fastify.addHook('onResponse', (request: AppRequest, reply: FastifyReply, done) => {
     logRequest(logger, request, reply);

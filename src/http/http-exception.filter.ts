@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import type { AppLogger } from '../logging/logger';
 import { IntegrityError } from '../crypto/integrity-error';
+import { lingerBeforeClosing } from './lingering-close';
 import { CodedProblem, ValidationProblem } from './problems';
 import type { AppRequest } from './request-context';
 
@@ -79,6 +80,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const { status, body } = this.describe(exception, request);
     if (status === HttpStatus.UNAUTHORIZED) reply.header('WWW-Authenticate', 'Bearer');
     if (exception instanceof CodedProblem) for (const [name, value] of Object.entries(exception.headers)) reply.header(name, value);
+    if (status === HttpStatus.PAYLOAD_TOO_LARGE) lingerBeforeClosing(request.raw);
     void reply.status(status).header('Content-Type', 'application/json; charset=utf-8').send(body);
   }
 

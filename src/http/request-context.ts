@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyRequest } from 'fastify';
 
 export type PrincipalKind = 'admin' | 'customer' | 'instance';
@@ -11,6 +12,8 @@ export interface Principal {
   customerId?: string;
   instanceId?: string;
   apiKeyId?: string;
+  /** A JWT's `sub` claim, when it has one. */
+  subject?: string;
   /** An instance's presented proxy key, hashed: verified by the fetch's statement, which then sets `instanceId`. */
   proxyKeyHash?: Buffer;
 }
@@ -18,3 +21,14 @@ export interface Principal {
 export type AppRequest = FastifyRequest & {
   principal?: Principal;
 };
+
+/**
+ * The request being served, wherever the code runs on its behalf (set by `configureApp` for every
+ * request): what records who acted (the audit trail) reads the principal and the request id from it,
+ * so that service signatures need not carry them. Empty outside a request (background work).
+ */
+export const requestContext = new AsyncLocalStorage<AppRequest>();
+
+export function currentRequest(): AppRequest | undefined {
+  return requestContext.getStore();
+}

@@ -1,5 +1,7 @@
-import { type ArgumentMetadata, Injectable, type PipeTransform, ValidationPipe, type ValidationError } from '@nestjs/common';
-import { getMetadataStorage } from 'class-validator';
+import { type ArgumentMetadata, Injectable, type PipeTransform } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { getMetadataStorage, validate, type ValidationError } from 'class-validator';
+import { freeFormPropertiesOf } from './free-form';
 import { ValidationProblem, type ValidationIssue } from './problems';
 
 /** class-validator constraint → the FastAPI/pydantic error type clients already know. */
@@ -80,9 +82,6 @@ const LOCATIONS: Record<string, string> = { body: 'body', query: 'query', param:
  */
 @Injectable()
 export class StrictValidationPipe implements PipeTransform {
-  /** One class-validator pipe per location, so the 422 names where the value came from. */
-  private readonly classValidation = new Map(Object.values(LOCATIONS).map((location) => [location, classValidationPipe(location)]));
-
   /** Synchronous for what is not a DTO (path ids, the fetch's query): no promise on the hot path. */
   transform(given: unknown, metadata: ArgumentMetadata): unknown {
     const location = LOCATIONS[metadata.type];
@@ -116,14 +115,7 @@ export class StrictValidationPipe implements PipeTransform {
         checked[key] = raw[key];
       }
     }
-    let result: unknown;
-    let classIssues: ValidationIssue[] = [];
-    try {
-      result = await this.classValidation.get(location)!.transform(checked, metadata);
-    } catch (error) {
-      if (!(error instanceof ValidationProblem)) throw error;
-      classIssues = error.issues;
-    }
+    const { result, classIssues } = await validateDto(dto, checked, location);
     // A field already reported (unknown, or holding a NUL) is reported once.
     const all = [...issues, ...classIssues.filter((issue) => !issues.some((reported) => reported.loc[1] === issue.loc[1]))];
     if (all.length > 0) throw new ValidationProblem(all);
@@ -131,16 +123,25 @@ export class StrictValidationPipe implements PipeTransform {
   }
 }
 
-function classValidationPipe(location: string): ValidationPipe {
-  return new ValidationPipe({
-    transform: true,
+/**
+ * class-transformer builds the DTO from the known fields, and class-validator checks it. Free-form
+ * objects are set on the DTO as they came, after class-transformer and before class-validator (Nest's
+ * ValidationPipe would strip their `__proto__` keys and class-transformer would copy them, losing
+ * keys such as `constructor` or `toString`).
+ */
+async function validateDto(dto: new () => object, checked: Record<string, unknown>, location: string): Promise<{ result: object; classIssues: ValidationIssue[] }> {
+  const freeForm = freeFormPropertiesOf(dto);
+  const plain: Record<string, unknown> = {};
+  for (const key of Object.keys(checked)) if (!freeForm.has(key)) plain[key] = checked[key];
+  const result = plainToInstance(dto, plain, { enableImplicitConversion: false, exposeDefaultValues: true }) as Record<string, unknown>;
+  for (const key of freeForm) if (Object.prototype.hasOwnProperty.call(checked, key)) result[key] = checked[key];
+  const errors = await validate(result, {
     whitelist: true,
     forbidUnknownValues: true,
-    transformOptions: { enableImplicitConversion: false, exposeDefaultValues: true },
     // The value is read only to tell a too-short string from a too-long one; it never reaches a response.
     validationError: { target: false, value: true },
-    exceptionFactory: (errors) => new ValidationProblem(issuesOf(errors, location)),
   });
+  return { result, classIssues: issuesOf(errors, location) };
 }
 
 function isDtoClass(metatype: unknown): metatype is new () => object {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { AuditTrail } from '../audit/audit-trail';
 import { generateSecretKey, hashSecretKey, PROXY_KEY_PREFIX } from '../auth/secret-keys';
 import { notFound } from '../http/not-found';
 import type { PageQuery } from '../http/pagination';
@@ -10,11 +11,18 @@ import { Instance } from './instance.entity';
 
 @Injectable()
 export class InstancesService {
-  constructor(@InjectRepository(Instance) private readonly instances: Repository<Instance>) {}
+  constructor(
+    @InjectRepository(Instance) private readonly instances: Repository<Instance>,
+    private readonly audit: AuditTrail,
+  ) {}
 
   async create(customerId: string, name: string): Promise<CreatedInstanceResponse> {
     const proxyKey = generateSecretKey(PROXY_KEY_PREFIX);
-    const instance = await this.instances.save(this.instances.create({ customerId, name, proxyKeyHash: hashSecretKey(proxyKey) }));
+    const instance = await this.instances.manager.transaction(async (manager) => {
+      const created = await manager.save(this.instances.create({ customerId, name, proxyKeyHash: hashSecretKey(proxyKey) }));
+      await this.audit.record(manager, { action: 'instance.create', customerId, instanceId: created.id });
+      return created;
+    });
     return { ...this.map(instance), proxy_key: proxyKey };
   }
 
@@ -31,15 +39,21 @@ export class InstancesService {
 
   /** Its grants go with it (cascade), and its proxy key is unknown from the next request. */
   async delete(customerId: string, instanceId: string): Promise<void> {
-    const { affected } = await this.instances.delete({ id: instanceId, customerId });
-    if (!affected) throw notFound('Instance');
+    await this.instances.manager.transaction(async (manager) => {
+      const { affected } = await manager.delete(Instance, { id: instanceId, customerId });
+      if (!affected) throw notFound('Instance');
+      await this.audit.record(manager, { action: 'instance.delete', customerId, instanceId });
+    });
   }
 
   /** Replaces the stored hash in one statement: the old key fails from the next request. */
   async rotateProxyKey(customerId: string, instanceId: string): Promise<ProxyKeyResponse> {
     const proxyKey = generateSecretKey(PROXY_KEY_PREFIX);
-    const { affected } = await this.instances.update({ id: instanceId, customerId }, { proxyKeyHash: hashSecretKey(proxyKey) });
-    if (!affected) throw notFound('Instance');
+    await this.instances.manager.transaction(async (manager) => {
+      const { affected } = await manager.update(Instance, { id: instanceId, customerId }, { proxyKeyHash: hashSecretKey(proxyKey) });
+      if (!affected) throw notFound('Instance');
+      await this.audit.record(manager, { action: 'instance.rotate_key', customerId, instanceId });
+    });
     return { proxy_key: proxyKey };
   }
 

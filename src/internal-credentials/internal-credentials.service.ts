@@ -1,4 +1,6 @@
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { AuditTrail } from '../audit/audit-trail';
+import type { CredentialsRead } from '../audit/credentials-read';
 import { invalidCredentials } from '../auth/credentials';
 import { AppConfig } from '../config/app-config';
 import { CredentialSealer, type SealedCredentials } from '../crypto/credential-sealer';
@@ -17,7 +19,9 @@ import { checkFetchQuery, type FetchQuery } from './fetch-query';
  * 1. one statement finds the instance holding the proxy key and its granted connections of the provider;
  * 2. no instance, or another instance than the path's: 401 (then a malformed path or query: 422);
  * 3. the decision (`decideFetch`): 404, 409 ambiguous, 403 capability, 409 revoked, or serve;
- * 4. open the credentials, record the use (`last_used_at`, batched off the response path), answer.
+ * 4. open the credentials, record the use (`last_used_at`, batched off the response path), answer;
+ * 5. every outcome of a key that matched an instance is an audit event (`credentials.read`), committed
+ *    before the answer leaves: a 200 only once its event is, else a 503.
  */
 @Injectable()
 export class InternalCredentialsService {
@@ -28,17 +32,33 @@ export class InternalCredentialsService {
     private readonly sealer: CredentialSealer,
     private readonly lastUsed: LastUsedRecorder,
     private readonly refresher: RefreshEngine,
+    private readonly audit: AuditTrail,
     config: AppConfig,
   ) {
     this.skewMs = config.oauthRefreshSkewMs;
   }
 
   async fetch(principal: Principal, pathInstanceId: unknown, rawQuery: Record<string, unknown>): Promise<FetchedCredentialsResponse> {
+    const read: CredentialsRead = {};
+    let response: FetchedCredentialsResponse;
+    try {
+      response = await this.answer(principal, pathInstanceId, rawQuery, read);
+    } catch (error) {
+      await this.audit.recordRead(read, error);
+      throw error;
+    }
+    await this.audit.recordRead(read);
+    return response;
+  }
+
+  /** The fetch's answer; `read` learns whose credentials were asked for as the fetch finds out. */
+  private async answer(principal: Principal, pathInstanceId: unknown, rawQuery: Record<string, unknown>, read: CredentialsRead): Promise<FetchedCredentialsResponse> {
     const checked = checkFetchQuery(rawQuery);
     const now = new Date();
     // Invalid parameters find nothing, but the key is still verified first: an unknown key is a 401 whatever else is wrong.
     const lookup = await this.lookups.find(principal.proxyKeyHash!, checked.valid.provider ?? null, checked.valid.name ?? null, new Date(now.getTime() + this.skewMs));
     if (!lookup.instance) throw invalidCredentials();
+    Object.assign(read, { customerId: lookup.instance.customerId, instanceId: lookup.instance.id, provider: checked.valid.provider, capability: checked.valid.capability });
     if (isUuid(pathInstanceId) && pathInstanceId.toLowerCase() !== lookup.instance.id) throw invalidCredentials();
     principal.instanceId = lookup.instance.id;
     principal.customerId = lookup.instance.customerId;
@@ -47,6 +67,7 @@ export class InternalCredentialsService {
     const query = checked.valid as FetchQuery;
 
     const decision = decideFetch(query, lookup.connections, now, this.skewMs);
+    if (lookup.connections.length === 1) read.connectionId = lookup.connections[0].id;
     switch (decision.outcome) {
       case 'not_found':
         throw new NotFoundException(`No ${query.provider} connection${query.name === undefined ? '' : ' with this name'} is granted to this instance`);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { AuditTrail } from '../audit/audit-trail';
 import { CredentialSealer } from '../crypto/credential-sealer';
 import { assertCustomerExists } from '../customers/customer-exists';
 import { notFound } from '../http/not-found';
@@ -19,6 +20,7 @@ export class OAuthAppsService {
     @InjectRepository(OAuthApp) private readonly apps: Repository<OAuthApp>,
     private readonly sealer: CredentialSealer,
     private readonly outbound: OutboundClient,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** The secret is sealed to the new row's id; a second app of the same provider is a 409. */
@@ -40,7 +42,10 @@ export class OAuthAppsService {
       scopes: request.scopes,
       ...sealAppSecret(this.sealer, request.client_secret, id, customerId),
     });
-    await this.apps.insert(app);
+    await this.apps.manager.transaction(async (manager) => {
+      await manager.insert(OAuthApp, app);
+      await this.audit.record(manager, { action: 'oauth_app.create', customerId, provider: request.provider });
+    });
     return this.get(customerId, id);
   }
 
@@ -71,13 +76,17 @@ export class OAuthAppsService {
       app.pausedUntil = null;
       app.probeUntil = null;
       await manager.save(app);
+      await this.audit.record(manager, { action: 'oauth_app.update', customerId, provider: app.provider });
     });
     return this.get(customerId, appId);
   }
 
   async delete(customerId: string, appId: string): Promise<void> {
-    const { affected } = await this.apps.delete({ id: appId, customerId });
-    if (!affected) throw notFound('OAuth app');
+    await this.apps.manager.transaction(async (manager) => {
+      const [[deleted]]: [{ provider: string }[], number] = await manager.query('DELETE FROM oauth_apps WHERE id = $1 AND customer_id = $2 RETURNING provider', [appId, customerId]);
+      if (!deleted) throw notFound('OAuth app');
+      await this.audit.record(manager, { action: 'oauth_app.delete', customerId, provider: deleted.provider });
+    });
   }
 
   private async checkTokenUrl(url: string): Promise<void> {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { AuditTrail } from '../audit/audit-trail';
 import { AppConfig } from '../config/app-config';
 import { ConnectionReads } from '../connections/connection-reads';
 import { holdsRefreshToken } from '../connections/credential-expiry';
@@ -95,6 +96,7 @@ export class RefreshEngine {
     private readonly outbound: OutboundClient,
     private readonly events: ConnectionEvents,
     private readonly reads: ConnectionReads,
+    private readonly audit: AuditTrail,
     @Inject(REFRESH_SCHEDULE) private readonly schedule: RefreshSchedule,
     config: AppConfig,
     metrics: Metrics,
@@ -184,9 +186,9 @@ export class RefreshEngine {
     const outcome = await this.callTokenEndpoint(app, stored.refresh_token as string);
     this.durations.observe({ outcome: outcome.kind }, Number(process.hrtime.bigint() - started) / 1e9);
     this.outcomes.inc({ outcome: outcome.kind, reason });
-    if (outcome.kind === 'refreshed') await this.recordSuccess(row, app, stored, outcome.token);
-    else if (outcome.kind === 'refused') await this.recordRefusal(row, app, outcome.message);
-    else await this.recordFailure(row, app, outcome.message);
+    if (outcome.kind === 'refreshed') await this.recordSuccess(row, app, stored, outcome.token, reason);
+    else if (outcome.kind === 'refused') await this.recordRefusal(row, app, outcome.message, reason);
+    else await this.recordFailure(row, app, outcome.message, reason);
     return this.state(row.id);
   }
 
@@ -231,7 +233,7 @@ export class RefreshEngine {
     }
   }
 
-  private async recordSuccess(row: StateRow, app: OAuthApp, stored: Record<string, unknown>, token: Record<string, unknown>): Promise<void> {
+  private async recordSuccess(row: StateRow, app: OAuthApp, stored: Record<string, unknown>, token: Record<string, unknown>, reason: RefreshReason): Promise<void> {
     const now = new Date();
     const credentials = mergeRefreshedCredentials(stored, token, now);
     const sealed = this.sealer.seal(credentials, { connectionId: row.id, customerId: row.customer_id });
@@ -247,6 +249,7 @@ export class RefreshEngine {
         RETURNING id`,
         [row.id, row.credentials_version, sealed.ciphertext, sealed.nonce, sealed.wrappedDataKey, sealed.keyId, expiresAt, holdsRefreshToken(credentials), scopes],
       );
+      await this.recordAudit(manager, row, reason, 'success');
       // New credentials were stored meanwhile (PATCH): they win, and this result is dropped.
       if (updated.length === 0) return;
       await this.recordEvent(manager, 'connection.refreshed', row);
@@ -256,7 +259,7 @@ export class RefreshEngine {
   }
 
   /** `invalid_grant`: revoked, unless the connection was refreshed (or re-stored) since this attempt read it. */
-  private async recordRefusal(row: StateRow, app: OAuthApp, message: string): Promise<void> {
+  private async recordRefusal(row: StateRow, app: OAuthApp, message: string, reason: RefreshReason): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const [updated]: [unknown[], number] = await manager.query(
         `UPDATE connections SET status = 'revoked', error_message = $3, refresh_lease_owner = NULL, refresh_lease_expires_at = NULL, updated_at = now()
@@ -266,12 +269,13 @@ export class RefreshEngine {
       );
       // The endpoint itself works: it answered.
       await manager.query(`UPDATE oauth_apps SET consecutive_failures = 0, paused_until = NULL, probe_until = NULL WHERE id = $1`, [app.id]);
+      await this.recordAudit(manager, row, reason, 'denied');
       if (updated.length > 0) await this.recordEvent(manager, 'connection.revoked', row);
     });
   }
 
   /** A failure that may pass: `error`, a backoff for the connection, and one more failure in a row for its app. */
-  private async recordFailure(row: StateRow, app: OAuthApp, message: string): Promise<void> {
+  private async recordFailure(row: StateRow, app: OAuthApp, message: string, reason: RefreshReason): Promise<void> {
     const failures = row.refresh_failures + 1;
     const backoffMs = refreshBackoffMs(failures, this.schedule.backoffBaseMs, this.schedule.backoffMaxMs);
     const appFailures = app.consecutiveFailures + 1;
@@ -291,7 +295,25 @@ export class RefreshEngine {
           WHERE id = $1`,
         [app.id, pauseMs],
       );
+      await this.recordAudit(manager, row, reason, 'error');
       if (updated.length > 0) await this.recordEvent(manager, 'connection.refresh_failed', row);
+    });
+  }
+
+  /**
+   * `connection.refresh`, with the attempt's outcome (`denied`: the provider refused the refresh token).
+   * A background refresh is the system's and answers no request (status null); one a fetch or
+   * `POST …/refresh` waited for is that request's actor's.
+   */
+  private async recordAudit(manager: EntityManager, row: StateRow, reason: RefreshReason, outcome: 'success' | 'denied' | 'error'): Promise<void> {
+    await this.audit.record(manager, {
+      action: 'connection.refresh',
+      customerId: row.customer_id,
+      connectionId: row.id,
+      provider: row.provider,
+      outcome,
+      status: reason === 'manual' ? 200 : null,
+      ...(reason === 'background' && { actor: { kind: 'system', id: null } }),
     });
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { AuditTrail } from '../audit/audit-trail';
 import { assertCustomerExists } from '../customers/customer-exists';
 import { CredentialSealer } from '../crypto/credential-sealer';
 import { notFound } from '../http/not-found';
@@ -31,6 +32,7 @@ export class WebhooksService {
     @InjectRepository(WebhookDelivery) private readonly deliveries: Repository<WebhookDelivery>,
     private readonly sealer: CredentialSealer,
     private readonly outbound: OutboundClient,
+    private readonly audit: AuditTrail,
     @Inject(WEBHOOK_CLOCK) private readonly clock: WebhookClock,
   ) {}
 
@@ -48,7 +50,10 @@ export class WebhooksService {
       enabled: true,
       ...sealWebhookSecrets(this.sealer, { current: secret }, { webhookId: id, customerId }),
     });
-    await this.webhooks.insert(webhook);
+    await this.webhooks.manager.transaction(async (manager) => {
+      await manager.insert(Webhook, webhook);
+      await this.audit.record(manager, { action: 'webhook.create', customerId });
+    });
     return { ...this.map(webhook), secret };
   }
 
@@ -69,22 +74,29 @@ export class WebhooksService {
 
   /** Changes what is given; a new URL is checked like a new webhook's. */
   async update(customerId: string, webhookId: string, request: UpdateWebhookRequest): Promise<WebhookResponse> {
-    const webhook = await this.findOwn(customerId, webhookId);
-    if (request.url !== undefined) {
-      await this.assertUrlAllowed(request.url);
-      webhook.url = request.url;
-    }
-    if (request.events !== undefined) webhook.events = request.events;
-    if (request.description !== undefined) webhook.description = request.description;
-    if (request.enabled !== undefined) webhook.enabled = request.enabled;
-    await this.webhooks.save(webhook);
-    return this.map(webhook);
+    await this.findOwn(customerId, webhookId);
+    if (request.url !== undefined) await this.assertUrlAllowed(request.url);
+    const updated = await this.webhooks.manager.transaction(async (manager) => {
+      const webhook = await manager.findOne(Webhook, { where: { id: webhookId, customerId }, lock: { mode: 'pessimistic_write' } });
+      if (!webhook) throw notFound('Webhook');
+      if (request.url !== undefined) webhook.url = request.url;
+      if (request.events !== undefined) webhook.events = request.events;
+      if (request.description !== undefined) webhook.description = request.description;
+      if (request.enabled !== undefined) webhook.enabled = request.enabled;
+      await manager.save(webhook);
+      await this.audit.record(manager, { action: 'webhook.update', customerId });
+      return webhook;
+    });
+    return this.map(updated);
   }
 
   /** Its deliveries go with it (cascade), pending attempts included. */
   async delete(customerId: string, webhookId: string): Promise<void> {
-    const { affected } = await this.webhooks.delete({ id: webhookId, customerId });
-    if (!affected) throw notFound('Webhook');
+    await this.webhooks.manager.transaction(async (manager) => {
+      const { affected } = await manager.delete(Webhook, { id: webhookId, customerId });
+      if (!affected) throw notFound('Webhook');
+      await this.audit.record(manager, { action: 'webhook.delete', customerId });
+    });
   }
 
   /** A new secret signs from now on; the current one keeps signing beside it for 24 hours. */
@@ -95,6 +107,7 @@ export class WebhooksService {
       if (!webhook) throw notFound('Webhook');
       const rotated = rotatedSecrets(openWebhookSecrets(this.sealer, webhook), secret, this.clock.now());
       await manager.update(Webhook, { id: webhookId }, sealWebhookSecrets(this.sealer, rotated, { webhookId, customerId }));
+      await this.audit.record(manager, { action: 'webhook.rotate_secret', customerId });
     });
     return { secret };
   }

@@ -24,6 +24,8 @@ const EXPECTED_PERMISSIONS = [
   'GET /v1/customers -> admin',
   'GET /v1/customers/:customer_id -> customer',
   'GET /v1/customers/:customer_id/api-keys -> customer',
+  'GET /v1/customers/:customer_id/audit-events -> customer',
+  'GET /v1/customers/:customer_id/audit-events/export -> customer',
   'GET /v1/customers/:customer_id/connections -> customer',
   'GET /v1/customers/:customer_id/connections/:connection_id -> customer',
   'GET /v1/customers/:customer_id/instances -> customer',

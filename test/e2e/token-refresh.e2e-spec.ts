@@ -119,6 +119,11 @@ describe('OAuth2 token refresh', () => {
       expect(shown.body.scopes).toEqual(['mail.read', 'mail.send']);
       const types = await eventTypes(connection.id);
       expect(types).toEqual(['connection.created', 'grant.created', 'connection.refreshed']);
+      // Audited as the fetching instance's refresh, beside its read.
+      expect(await auditRows(connection.id)).toEqual([
+        { action: 'connection.refresh', outcome: 'success', status: null, actor_kind: 'instance' },
+        { action: 'credentials.read', outcome: 'success', status: 200, actor_kind: 'instance' },
+      ]);
     });
 
     it('never sends a rotated refresh token again', async () => {
@@ -261,6 +266,7 @@ describe('OAuth2 token refresh', () => {
         expect(tokens.calls.filter((call) => call.form.get('refresh_token') === connection.refreshToken)).toHaveLength(1);
         const [row] = await t.db.query(`SELECT expires_at FROM connections WHERE id = $1`, [connection.id]);
         expect(row.expires_at.getTime()).toBeGreaterThan(Date.now() + 3_000_000);
+        expect(await auditRows(connection.id)).toEqual([{ action: 'connection.refresh', outcome: 'success', status: null, actor_kind: 'system' }]);
       } finally {
         await replica.close();
       }
@@ -372,6 +378,13 @@ describe('OAuth2 token refresh', () => {
     }
     expect(tokens.handedOut.length).toBeGreaterThan(10);
   });
+
+  async function auditRows(connectionId: string): Promise<{ action: string; outcome: string; status: number | null; actor_kind: string }[]> {
+    return t.db.query(
+      `SELECT action, outcome, status, actor_kind FROM audit_events WHERE connection_id = $1 AND action IN ('connection.refresh', 'credentials.read') ORDER BY seq`,
+      [connectionId],
+    );
+  }
 
   async function eventTypes(connectionId: string): Promise<string[]> {
     const rows: { type: string }[] = await t.db.query(`SELECT type FROM connection_events WHERE connection_id = $1 ORDER BY seq`, [connectionId]);

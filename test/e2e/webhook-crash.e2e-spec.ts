@@ -33,14 +33,14 @@ describe('Webhook delivery across a crash (SIGKILL)', () => {
     await sql.connect();
   });
   afterAll(async () => {
-    await Promise.all(running.map((service) => service.stop('SIGKILL')));
+    await Promise.all(running.map((service) => service.kill('SIGKILL')));
     await Promise.all(receivers.map((receiver) => receiver.close()));
     await sql.end();
     await database.drop();
   });
 
   async function start(env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
-    const service = await ServiceProcess.start(database.url, { ...ENV, ...env });
+    const service = await ServiceProcess.start({ ...ENV, ...env, DATABASE_URL: database.url });
     running.push(service);
     return service;
   }
@@ -79,7 +79,7 @@ describe('Webhook delivery across a crash (SIGKILL)', () => {
     const service = await start({ WEBHOOK_POLL_INTERVAL_MS: '60000' });
     const { receiver, customerId, headers, webhook } = await subscribe(service);
     const connection = await post(service, `/v1/customers/${customerId}/connections`, headers, { provider: 'gmail', name: 'inbox', credentials: { access_token: 'crash-token' } });
-    await service.stop('SIGKILL');
+    await service.kill('SIGKILL');
     expect(receiver.received).toHaveLength(0);
     const pending = await sql.query('SELECT status, attempt FROM webhook_deliveries WHERE webhook_id = $1', [webhook.id]);
     expect(pending.rows).toEqual([{ status: 'pending', attempt: 1 }]);
@@ -97,7 +97,7 @@ describe('Webhook delivery across a crash (SIGKILL)', () => {
     // The first request is held open, and the process sending it is killed meanwhile.
     const { receiver, customerId, headers, webhook } = await subscribe(service, (index) => {
       if (index === 0) {
-        killed = service.stop('SIGKILL');
+        killed = service.kill('SIGKILL');
         return 'hang';
       }
       return { status: 200 };

@@ -193,6 +193,25 @@ describe('Webhooks', () => {
     });
   });
 
+  describe('audit trail', () => {
+    it('records creating, changing, rotating the secret of and deleting a webhook, by whom, never the secret', async () => {
+      const owner = await createCustomer(t);
+      const created = await createWebhook(owner, { url: 'http://127.0.0.1:9/audited', events: ['*'] });
+      await t.http().patch(path(owner, `/${created.id}`)).set(owner.headers).send({ enabled: false }).expect(200);
+      const rotated = await t.http().post(path(owner, `/${created.id}/rotate-secret`)).set(owner.headers).expect(201);
+      await t.http().delete(path(owner, `/${created.id}`)).set(owner.headers).expect(204);
+      const trail = await t.http().get(`/v1/customers/${owner.id}/audit-events`).set(owner.headers).expect(200);
+      const webhookEvents = trail.body.audit_events.filter((event: { action: string }) => event.action.startsWith('webhook.'));
+      expect(webhookEvents.map(({ action, outcome, status, actor }: Record<string, unknown>) => ({ action, outcome, status, kind: (actor as { kind: string }).kind }))).toEqual([
+        { action: 'webhook.create', outcome: 'success', status: 201, kind: 'customer' },
+        { action: 'webhook.update', outcome: 'success', status: 200, kind: 'customer' },
+        { action: 'webhook.rotate_secret', outcome: 'success', status: 201, kind: 'customer' },
+        { action: 'webhook.delete', outcome: 'success', status: 204, kind: 'customer' },
+      ]);
+      for (const secret of [created.secret, rotated.body.secret]) expect(JSON.stringify(trail.body)).not.toContain(secret.slice('whsec_'.length));
+    });
+  });
+
   describe('delivery', () => {
     it('sends the events of API changes with the Connection or Grant as the API shows it, signed, never with credentials', async () => {
       const owner = await createCustomer(t);

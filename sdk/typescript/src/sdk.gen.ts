@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateConnectionData, CreateConnectionErrors, CreateConnectionResponses, CreateCustomerData, CreateCustomerErrors, CreateCustomerResponses, CreateGrantData, CreateGrantErrors, CreateGrantResponses, CreateInstanceData, CreateInstanceErrors, CreateInstanceResponses, CreateOAuthAppData, CreateOAuthAppErrors, CreateOAuthAppResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeleteCustomerData, DeleteCustomerErrors, DeleteCustomerResponses, DeleteGrantData, DeleteGrantErrors, DeleteGrantResponses, DeleteInstanceData, DeleteInstanceErrors, DeleteInstanceResponses, DeleteOAuthAppData, DeleteOAuthAppErrors, DeleteOAuthAppResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, FetchConnectionCredentialsData, FetchConnectionCredentialsErrors, FetchConnectionCredentialsResponses, GetConnectionData, GetConnectionErrors, GetConnectionResponses, GetCustomerData, GetCustomerErrors, GetCustomerResponses, GetOAuthAppData, GetOAuthAppErrors, GetOAuthAppResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListCustomersData, ListCustomersErrors, ListCustomersResponses, ListInstancesData, ListInstancesErrors, ListInstancesResponses, ListOAuthAppsData, ListOAuthAppsErrors, ListOAuthAppsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, LiveData, LiveResponses, MetricsData, MetricsErrors, MetricsResponses, ReadyData, ReadyErrors, ReadyResponses, RefreshConnectionData, RefreshConnectionErrors, RefreshConnectionResponses, RotateProxyKeyData, RotateProxyKeyErrors, RotateProxyKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UpdateConnectionData, UpdateConnectionErrors, UpdateConnectionResponses, UpdateOAuthAppData, UpdateOAuthAppErrors, UpdateOAuthAppResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses } from './types.gen.js';
+import type { CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateConnectionData, CreateConnectionErrors, CreateConnectionResponses, CreateCustomerData, CreateCustomerErrors, CreateCustomerResponses, CreateGrantData, CreateGrantErrors, CreateGrantResponses, CreateInstanceData, CreateInstanceErrors, CreateInstanceResponses, CreateOAuthAppData, CreateOAuthAppErrors, CreateOAuthAppResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeleteCustomerData, DeleteCustomerErrors, DeleteCustomerResponses, DeleteGrantData, DeleteGrantErrors, DeleteGrantResponses, DeleteInstanceData, DeleteInstanceErrors, DeleteInstanceResponses, DeleteOAuthAppData, DeleteOAuthAppErrors, DeleteOAuthAppResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, ExportAuditEventsData, ExportAuditEventsErrors, ExportAuditEventsResponses, FetchConnectionCredentialsData, FetchConnectionCredentialsErrors, FetchConnectionCredentialsResponses, GetConnectionData, GetConnectionErrors, GetConnectionResponses, GetCustomerData, GetCustomerErrors, GetCustomerResponses, GetOAuthAppData, GetOAuthAppErrors, GetOAuthAppResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListCustomersData, ListCustomersErrors, ListCustomersResponses, ListInstancesData, ListInstancesErrors, ListInstancesResponses, ListOAuthAppsData, ListOAuthAppsErrors, ListOAuthAppsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, LiveData, LiveResponses, MetricsData, MetricsErrors, MetricsResponses, ReadyData, ReadyErrors, ReadyResponses, RefreshConnectionData, RefreshConnectionErrors, RefreshConnectionResponses, RotateProxyKeyData, RotateProxyKeyErrors, RotateProxyKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UpdateConnectionData, UpdateConnectionErrors, UpdateConnectionResponses, UpdateOAuthAppData, UpdateOAuthAppErrors, UpdateOAuthAppResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -17,6 +17,28 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
      */
     meta?: keyof ClientMeta extends never ? Record<string, unknown> : ClientMeta;
 };
+
+/**
+ * List the customer’s audit events, oldest first
+ *
+ * Every credential read (`credentials.read`, outcome `success`, `denied` or `error`) and every change of the customer’s connections, grants, instances, API keys, OAuth apps and webhooks, with who did it (`actor`) and the request id. Filters combine with AND; `since` is inclusive, `until` exclusive. Events outlive what they name and the customer itself: after a customer is deleted, the admin still reads its events here.
+ */
+export const listAuditEvents = <ThrowOnError extends boolean = false>(options: Options<ListAuditEventsData, ThrowOnError>): RequestResult<ListAuditEventsResponses, ListAuditEventsErrors, ThrowOnError> => (options.client ?? client).get<ListAuditEventsResponses, ListAuditEventsErrors, ThrowOnError>({
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/v1/customers/{customer_id}/audit-events',
+    ...options
+});
+
+/**
+ * Export the customer’s audit events as NDJSON
+ *
+ * Every matching event, oldest first, one `AuditEvent` JSON object a line (`application/x-ndjson`), streamed from a database cursor as the client reads it: for a SIEM. Takes the filters of the list, without paging.
+ */
+export const exportAuditEvents = <ThrowOnError extends boolean = false>(options: Options<ExportAuditEventsData, ThrowOnError>): RequestResult<ExportAuditEventsResponses, ExportAuditEventsErrors, ThrowOnError> => (options.client ?? client).get<ExportAuditEventsResponses, ExportAuditEventsErrors, ThrowOnError>({
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/v1/customers/{customer_id}/audit-events/export',
+    ...options
+});
 
 /**
  * The process is up

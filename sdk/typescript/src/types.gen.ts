@@ -4,8 +4,36 @@ export type ClientOptions = {
     baseUrl: 'http://localhost:3000' | (string & {});
 };
 
-export type HealthResponse = {
-    status: string;
+export type AuditActorResponse = {
+    kind: 'admin' | 'customer' | 'instance' | 'system';
+    /**
+     * The API key id, the instance id, or the JWT’s sub; null for the admin key and the system
+     */
+    id: string | null;
+};
+
+export type AuditEventResponse = {
+    id: string;
+    customer_id: string;
+    occurred_at: string;
+    action: 'credentials.read' | 'connection.create' | 'connection.update' | 'connection.delete' | 'connection.refresh' | 'grant.create' | 'grant.delete' | 'instance.create' | 'instance.delete' | 'instance.rotate_key' | 'api_key.create' | 'api_key.delete' | 'oauth_app.create' | 'oauth_app.update' | 'oauth_app.delete' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'customer.create' | 'customer.delete';
+    outcome: 'success' | 'denied' | 'error';
+    /**
+     * The HTTP status answered; null for background work
+     */
+    status: number | null;
+    actor: AuditActorResponse;
+    connection_id: string | null;
+    instance_id: string | null;
+    grant_id: string | null;
+    provider: string | null;
+    capability: string | null;
+    request_id: string | null;
+};
+
+export type AuditEventListResponse = {
+    audit_events: Array<AuditEventResponse>;
+    total: number;
 };
 
 export type ErrorResponse = {
@@ -14,6 +42,16 @@ export type ErrorResponse = {
      * A machine-readable reason, where the contract names one (`connection_revoked`, `not_refreshable`)
      */
     code?: string;
+};
+
+export type ValidationIssueResponse = {
+    loc: Array<string | number>;
+    msg: string;
+    type: string;
+};
+
+export type ValidationErrorResponse = {
+    detail: Array<ValidationIssueResponse>;
 };
 
 export type InternalErrorResponse = {
@@ -28,6 +66,10 @@ export type InternalErrorResponse = {
     error_id: string;
 };
 
+export type HealthResponse = {
+    status: string;
+};
+
 export type CreateCustomerRequest = {
     name: string;
 };
@@ -36,16 +78,6 @@ export type CustomerResponse = {
     id: string;
     name: string;
     created_at: string;
-};
-
-export type ValidationIssueResponse = {
-    loc: Array<string | number>;
-    msg: string;
-    type: string;
-};
-
-export type ValidationErrorResponse = {
-    detail: Array<ValidationIssueResponse>;
 };
 
 export type CustomerListResponse = {
@@ -390,6 +422,125 @@ export type DeliveryListResponse = {
     deliveries: Array<DeliveryResponse>;
     total: number;
 };
+
+export type ListAuditEventsData = {
+    body?: never;
+    path: {
+        customer_id: string;
+    };
+    query?: {
+        limit?: number;
+        offset?: number;
+        action?: 'credentials.read' | 'connection.create' | 'connection.update' | 'connection.delete' | 'connection.refresh' | 'grant.create' | 'grant.delete' | 'instance.create' | 'instance.delete' | 'instance.rotate_key' | 'api_key.create' | 'api_key.delete' | 'oauth_app.create' | 'oauth_app.update' | 'oauth_app.delete' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'customer.create' | 'customer.delete';
+        outcome?: 'success' | 'denied' | 'error';
+        connection_id?: string;
+        instance_id?: string;
+        /**
+         * Events that occurred at or after this time
+         */
+        since?: string;
+        /**
+         * Events that occurred before this time
+         */
+        until?: string;
+    };
+    url: '/v1/customers/{customer_id}/audit-events';
+};
+
+export type ListAuditEventsErrors = {
+    /**
+     * Missing, malformed, unknown, revoked or expired credentials
+     */
+    401: ErrorResponse;
+    /**
+     * Valid credentials that may not act here
+     */
+    403: ErrorResponse;
+    /**
+     * Not found, or not the caller’s
+     */
+    404: ErrorResponse;
+    /**
+     * Validation error
+     */
+    422: ValidationErrorResponse;
+    /**
+     * Internal error; nothing secret is in the body
+     */
+    500: InternalErrorResponse;
+    /**
+     * The database is unavailable, or an expired token could not be refreshed yet (see Retry-After)
+     */
+    503: ErrorResponse;
+};
+
+export type ListAuditEventsError = ListAuditEventsErrors[keyof ListAuditEventsErrors];
+
+export type ListAuditEventsResponses = {
+    200: AuditEventListResponse;
+};
+
+export type ListAuditEventsResponse = ListAuditEventsResponses[keyof ListAuditEventsResponses];
+
+export type ExportAuditEventsData = {
+    body?: never;
+    path: {
+        customer_id: string;
+    };
+    query?: {
+        action?: 'credentials.read' | 'connection.create' | 'connection.update' | 'connection.delete' | 'connection.refresh' | 'grant.create' | 'grant.delete' | 'instance.create' | 'instance.delete' | 'instance.rotate_key' | 'api_key.create' | 'api_key.delete' | 'oauth_app.create' | 'oauth_app.update' | 'oauth_app.delete' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'customer.create' | 'customer.delete';
+        outcome?: 'success' | 'denied' | 'error';
+        connection_id?: string;
+        instance_id?: string;
+        /**
+         * Events that occurred at or after this time
+         */
+        since?: string;
+        /**
+         * Events that occurred before this time
+         */
+        until?: string;
+    };
+    url: '/v1/customers/{customer_id}/audit-events/export';
+};
+
+export type ExportAuditEventsErrors = {
+    /**
+     * Missing, malformed, unknown, revoked or expired credentials
+     */
+    401: ErrorResponse;
+    /**
+     * Valid credentials that may not act here
+     */
+    403: ErrorResponse;
+    /**
+     * Not found, or not the caller’s
+     */
+    404: ErrorResponse;
+    /**
+     * Validation error
+     */
+    422: ValidationErrorResponse;
+    /**
+     * Internal error; nothing secret is in the body
+     */
+    500: InternalErrorResponse;
+    /**
+     * The database is unavailable, or an expired token could not be refreshed yet (see Retry-After)
+     */
+    503: ErrorResponse;
+};
+
+export type ExportAuditEventsError = ExportAuditEventsErrors[keyof ExportAuditEventsErrors];
+
+export type ExportAuditEventsResponses = {
+    /**
+     * One AuditEvent per line
+     */
+    200: string;
+};
+
+export type ExportAuditEventsResponse = ExportAuditEventsResponses[keyof ExportAuditEventsResponses];
 
 export type LiveData = {
     body?: never;

@@ -59,8 +59,9 @@ export class CustomerOrAdminStrategy extends PassportStrategy(Strategy, CUSTOMER
     const claims = await this.jwt.verify(token);
     if (!claims) throw invalidCredentials();
     const roles = claims.roles;
-    if (Array.isArray(roles) && roles.includes('admin')) return { kind: 'admin', scheme: 'jwt' };
-    if (isUuid(claims.customer_id)) return { kind: 'customer', scheme: 'jwt', customerId: claims.customer_id.toLowerCase() };
+    const subject = typeof claims.sub === 'string' ? claims.sub : undefined;
+    if (Array.isArray(roles) && roles.includes('admin')) return { kind: 'admin', scheme: 'jwt', subject };
+    if (isUuid(claims.customer_id)) return { kind: 'customer', scheme: 'jwt', customerId: claims.customer_id.toLowerCase(), subject };
     throw invalidCredentials();
   }
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsObject, IsOptional, IsString, Length, ValidateIf } from 'class-validator';
+import { FreeFormObject } from '../../http/free-form';
 import { MaxJsonSize } from '../../http/json-size';
 import { PageQuery } from '../../http/pagination';
 import { AUTH_TYPES, type AuthType, type JsonObject } from '../connection.entity';
@@ -39,6 +40,7 @@ export class CreateConnectionRequest {
   @IsDefined()
   @IsObject()
   @MaxJsonSize(CREDENTIALS_MAX_BYTES)
+  @FreeFormObject()
   credentials: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: [String], default: [], maxItems: MAX_SCOPES, example: ['https://www.googleapis.com/auth/gmail.send'] })
@@ -53,6 +55,7 @@ export class CreateConnectionRequest {
   @IsOptional()
   @IsObject()
   @MaxJsonSize(METADATA_MAX_BYTES)
+  @FreeFormObject()
   metadata_json?: JsonObject | null;
 }
 
@@ -72,6 +75,7 @@ export class UpdateConnectionRequest {
   @unlessAbsent
   @IsObject()
   @MaxJsonSize(CREDENTIALS_MAX_BYTES)
+  @FreeFormObject()
   credentials?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: [String], maxItems: MAX_SCOPES, example: ['https://www.googleapis.com/auth/gmail.readonly'] })
@@ -86,6 +90,7 @@ export class UpdateConnectionRequest {
   @IsOptional()
   @IsObject()
   @MaxJsonSize(METADATA_MAX_BYTES)
+  @FreeFormObject()
   metadata_json?: JsonObject | null;
 }
 

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, ServiceUnavailableException, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { PreparedStatements } from '../database/prepared-statements';
+import { currentRequest, type Principal } from '../http/request-context';
+import type { ActorKind, AuditAction, AuditOutcome } from './audit-event.entity';
+import { type AuditEventFields, AuditKeys } from './audit-mac';
+import { answeredStatus, type CredentialsRead, readOutcome } from './credentials-read';
+import { GroupCommit } from './group-commit';
+
+export interface AuditActor {
+  kind: ActorKind;
+  /** The API key id, the instance id or the JWT's `sub`; null for the admin key and the system. */
+  id: string | null;
+}
+
+/** What a caller says about an event; the rest (id, time, actor, request id, MAC) the trail adds. */
+export interface AuditInput {
+  action: AuditAction;
+  customerId: string;
+  /** Default `success`. */
+  outcome?: AuditOutcome;
+  /** The HTTP status answered; default the action's success status (201 create, 200 update, 204 delete); null for background work. */
+  status?: number | null;
+  connectionId?: string | null;
+  instanceId?: string | null;
+  grantId?: string | null;
+  provider?: string | null;
+  capability?: string | null;
+  /** Default: the request's principal, or `system` outside a request. */
+  actor?: AuditActor;
+}
+
+const SUCCESS_STATUS: Record<string, number> = { create: 201, update: 200, delete: 204, rotate_key: 201, rotate_secret: 201, refresh: 200, read: 200 };
+
+/** The insert of any number of events, one array per column; the same text for one event or a batch. */
+export const INSERT_EVENTS = {
+  name: 'audit_insert_events',
+  // The filter runs first and gives the transaction its id before the identity hands out `seq`: the
+  // sealer relies on an event's seq being taken only by a transaction it can see running (AuditSealer).
+  text: `INSERT INTO audit_events (id, customer_id, occurred_at, action, outcome, status, actor_kind, actor_id,
+                                   connection_id, instance_id, grant_id, provider, capability, request_id, key_id, mac)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::varchar[], $5::varchar[], $6::smallint[],
+                              $7::varchar[], $8::varchar[], $9::uuid[], $10::uuid[], $11::uuid[], $12::varchar[],
+                              $13::varchar[], $14::varchar[], $15::varchar[], $16::bytea[])
+          WHERE pg_current_xact_id() IS NOT NULL`,
+};
+
+export type StoredEvent = AuditEventFields & { key_id: string; mac: Buffer };
+
+/**
+ * The audit trail's one way in. A change records its event with the manager of its own transaction,
+ * so that both commit or neither does:
+ *
+ *     await this.audit.record(manager, { action: 'connection.create', customerId, connectionId });
+ *
+ * The actor and the request id come from the request being served (`requestContext`); outside a
+ * request the actor is `system`. A credential read (`recordRead`) is written by group commit instead,
+ * and resolves only once its event is committed. Nothing secret is ever an input.
+ */
+@Injectable()
+export class AuditTrail implements BeforeApplicationShutdown {
+  private readonly reads: GroupCommit<StoredEvent>;
+
+  constructor(
+    private readonly keys: AuditKeys,
+    statements: PreparedStatements,
+  ) {
+    this.reads = new GroupCommit((events) => statements.rows(INSERT_EVENTS, columnsOf(events)).then(() => undefined));
+  }
+
+  /** Writes the event in the caller's transaction. */
+  async record(manager: EntityManager, input: AuditInput): Promise<void> {
+    if (!manager.queryRunner?.isTransactionActive) throw new Error('audit events are written in the transaction of their change');
+    await manager.query(INSERT_EVENTS.text, columnsOf([this.build(input)]));
+  }
+
+  /**
+   * The event of a fetch, answered 200 or failed with `error`: written with others of the same moment,
+   * resolved once committed. When it cannot be written the fetch is a 503 and no credential leaves. A
+   * key that matched nobody names no customer: nothing is written (the request log has it).
+   */
+  async recordRead(read: CredentialsRead, error?: unknown): Promise<void> {
+    if (read.customerId === undefined) return;
+    const status = error === undefined ? 200 : answeredStatus(error);
+    const actor: AuditActor = { kind: 'instance', id: read.instanceId ?? null };
+    const event = this.build({ ...read, customerId: read.customerId, action: 'credentials.read', outcome: readOutcome(status), status, actor });
+    try {
+      await this.reads.add(event);
+    } catch (cause) {
+      throw new ServiceUnavailableException('The audit trail cannot be written now: no credentials are returned', { cause });
+    }
+  }
+
+  private build(input: AuditInput): StoredEvent {
+    const request = currentRequest();
+    const actor = input.actor ?? actorOf(request?.principal);
+    const fields: AuditEventFields = {
+      id: randomUUID(),
+      customer_id: input.customerId.toLowerCase(),
+      occurred_at: new Date(),
+      action: input.action,
+      outcome: input.outcome ?? 'success',
+      status: input.status === undefined ? SUCCESS_STATUS[input.action.slice(input.action.indexOf('.') + 1)] ?? null : input.status,
+      actor_kind: actor.kind,
+      actor_id: actor.id,
+      connection_id: input.connectionId?.toLowerCase() ?? null,
+      instance_id: input.instanceId?.toLowerCase() ?? null,
+      grant_id: input.grantId?.toLowerCase() ?? null,
+      provider: input.provider ?? null,
+      capability: input.capability ?? null,
+      request_id: request ? String(request.id).slice(0, 128) : null,
+    };
+    const keyId = this.keys.activeId;
+    return { ...fields, key_id: keyId, mac: this.keys.eventMac(this.keys.activeKey, fields) };
+  }
+
+  /** Reads waiting for their commit are written before the database goes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.reads.drained();
+  }
+}
+
+export function actorOf(principal: Principal | undefined): AuditActor {
+  switch (principal?.kind) {
+    case 'admin':
+      return { kind: 'admin', id: principal.subject ?? null };
+    case 'customer':
+      return { kind: 'customer', id: principal.apiKeyId ?? principal.subject ?? null };
+    case 'instance':
+      return { kind: 'instance', id: principal.instanceId ?? null };
+    default:
+      return { kind: 'system', id: null };
+  }
+}
+
+export function columnsOf(events: StoredEvent[]): unknown[][] {
+  return [
+    events.map((e) => e.id),
+    events.map((e) => e.customer_id),
+    events.map((e) => e.occurred_at.toISOString()),
+    events.map((e) => e.action),
+    events.map((e) => e.outcome),
+    events.map((e) => e.status),
+    events.map((e) => e.actor_kind),
+    events.map((e) => e.actor_id),
+    events.map((e) => e.connection_id),
+    events.map((e) => e.instance_id),
+    events.map((e) => e.grant_id),
+    events.map((e) => e.provider),
+    events.map((e) => e.capability),
+    events.map((e) => e.request_id),
+    events.map((e) => e.key_id),
+    events.map((e) => e.mac),
+  ];
+}
