@@ -79,7 +79,7 @@ describe('OpenAPI document', () => {
         expect({ route: `${method} ${path}`, status, content: response.content }).toEqual({
           route: `${method} ${path}`,
           status,
-          content: ndjson ? { 'application/x-ndjson': { schema: { type: 'string' }, example: expect.any(String) } } : { 'application/json': { schema: expect.any(Object) } },
+          content: ndjson ? { 'application/x-ndjson': { schema: { type: 'string', example: expect.any(String) } } } : { 'application/json': { schema: expect.any(Object) } },
         });
       }
       if (path.startsWith('/v1/') || path.startsWith('/internal/')) {

@@ -10,7 +10,9 @@ import {
   createCustomer,
   createGrant,
   createInstance,
+  createOAuthApp,
   fetchConnectionCredentials,
+  listAuditEvents,
   listConnections,
 } from '../../sdk/typescript/src/index.js';
 import { TEST_ADMIN_KEY, TestApp } from '../support/test-app';
@@ -140,5 +142,31 @@ describe('The quick start through the SDK', () => {
     expect(data.total).toBe(1);
     expect(data.connections[0]).toMatchObject({ id: made.connectionId, grants: [expect.objectContaining({ id: made.grantId, capabilities: ['send_mail'] })] });
     expect(JSON.stringify(data)).not.toContain('ya29.example');
+  });
+
+  it('the customer registers the OAuth app that keeps its gmail connections alive: the secret is never shown', async () => {
+    const { data } = await createOAuthApp({
+      client: customer(),
+      path: { customer_id: made.customerId! },
+      body: { provider: 'gmail', client_id: 'acme-client.apps.googleusercontent.com', client_secret: 'GOCSPX-quick-start' },
+      throwOnError: true,
+    });
+    expect(data).toMatchObject({ provider: 'gmail', token_url: 'https://oauth2.googleapis.com/token', auth_method: 'client_secret_basic' });
+    expect(JSON.stringify(data)).not.toContain('GOCSPX-quick-start');
+  });
+
+  it('the customer reads who read what: the audit trail, oldest first', async () => {
+    const { data } = await listAuditEvents({ client: customer(), path: { customer_id: made.customerId! }, throwOnError: true });
+    expect(data.audit_events.map((event) => [event.action, event.outcome])).toEqual([
+      ['customer.create', 'success'],
+      ['api_key.create', 'success'],
+      ['instance.create', 'success'],
+      ['connection.create', 'success'],
+      ['grant.create', 'success'],
+      ['credentials.read', 'success'],
+      ['credentials.read', 'denied'],
+      ['oauth_app.create', 'success'],
+    ]);
+    expect(data.audit_events[5]).toMatchObject({ actor: { kind: 'instance', id: made.instanceId }, connection_id: made.connectionId, capability: 'send_mail', status: 200 });
   });
 });

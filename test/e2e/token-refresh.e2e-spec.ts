@@ -1,6 +1,7 @@
 import { BackgroundRefresher } from '../../src/token-refresh/background-refresher';
 import { createCustomer, createInstance, grantConnection, type TestCustomer, type TestInstance } from '../support/factories';
 import { asAdmin, TestApp, type AppOptions } from '../support/test-app';
+import { ServiceProcess } from '../support/service-process';
 import { TokenServer } from '../support/token-server';
 
 /** Loopback token endpoints are private addresses: these tests lift the outbound rule (tested on its own below). */
@@ -157,19 +158,31 @@ describe('OAuth2 token refresh', () => {
       }
     });
 
-    it('takes over a refresh abandoned by a dead replica once its lease expires (well within 30 s)', async () => {
+    it('completes, within 30 s, a refresh whose replica was killed (SIGKILL) while the provider had its request', async () => {
       const connection = await oauthConnection(-5);
-      // What a replica that died mid-refresh leaves: its lease, as long as the engine takes (token timeout + 5 s).
-      await t.db.query(`UPDATE connections SET refresh_lease_owner = 'dead-replica', refresh_lease_expires_at = clock_timestamp() + interval '7 seconds' WHERE id = $1`, [
-        connection.id,
-      ]);
+      const doomed = await ServiceProcess.start({ ...ENV, DATABASE_URL: t.databaseUrl, OAUTH_REFRESH_AHEAD_SECONDS: '0' });
+      try {
+        tokens.mode = 'hang';
+        // The doomed replica takes the lease and waits on the provider, which never answers it.
+        void fetch(`${doomed.url}${fetchPath(connection.name)}`, { headers: instance.headers }).catch(() => undefined);
+        for (const deadline = Date.now() + 10_000; tokens.calls.length === 0; ) {
+          if (Date.now() > deadline) throw new Error('the doomed replica never called the token endpoint');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        const [{ refresh_lease_owner: owner }] = await t.db.query('SELECT refresh_lease_owner FROM connections WHERE id = $1', [connection.id]);
+        expect(owner).not.toBeNull();
+        await doomed.kill('SIGKILL');
+      } finally {
+        await doomed.kill('SIGKILL');
+      }
+      // The provider never answered: the refresh token was not spent, and this replica may send it.
+      tokens.mode = 'ok';
       const started = Date.now();
       const response = await t.http().get(fetchPath(connection.name)).set(instance.headers).expect(200);
-      expect(Date.now() - started).toBeGreaterThan(5_000);
       expect(Date.now() - started).toBeLessThan(30_000);
       expect(response.body.credentials.access_token).toMatch(/^at-/);
-      expect(tokens.calls).toHaveLength(1);
-    }, 40_000);
+      expect(tokens.calls.map((call) => call.form.get('refresh_token'))).toEqual([connection.refreshToken, connection.refreshToken]);
+    }, 60_000);
   });
 
   describe('failures', () => {

@@ -82,6 +82,11 @@ export class TestApp {
    * Passport keeps one registry of strategies per process: with several apps in a test file (replicas,
    * an app with other settings), requests are authenticated by this app's own strategies again.
    */
+  /** The database this app (and its replicas) use, for a service process started beside it. */
+  get databaseUrl(): string {
+    return this.database.url;
+  }
+
   http(): TestAgent {
     passport.use(CUSTOMER_OR_ADMIN_STRATEGY, this.app.get(CustomerOrAdminStrategy));
     passport.use(INSTANCE_STRATEGY, this.app.get(ProxyKeyStrategy));

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsUUID } from 'class-validator';
+import { EXAMPLE } from '../../http/openapi-examples';
 import { PageQuery } from '../../http/pagination';
 import { ACTOR_KINDS, AUDIT_ACTIONS, AUDIT_OUTCOMES, type ActorKind, type AuditAction, type AuditOutcome } from '../audit-event.entity';
 
@@ -15,12 +16,12 @@ export class AuditEventFilter {
   @IsIn(AUDIT_OUTCOMES)
   outcome?: AuditOutcome;
 
-  @ApiPropertyOptional({ format: 'uuid' })
+  @ApiPropertyOptional({ format: 'uuid', example: EXAMPLE.connectionId })
   @IsOptional()
   @IsUUID('all')
   connection_id?: string;
 
-  @ApiPropertyOptional({ format: 'uuid' })
+  @ApiPropertyOptional({ format: 'uuid', example: EXAMPLE.instanceId })
   @IsOptional()
   @IsUUID('all')
   instance_id?: string;
