@@ -11,6 +11,7 @@ import {
   createGrant,
   createInstance,
   createOAuthApp,
+  createWebhook,
   fetchConnectionCredentials,
   listAuditEvents,
   listConnections,
@@ -168,5 +169,18 @@ describe('The quick start through the SDK', () => {
       ['oauth_app.create', 'success'],
     ]);
     expect(data.audit_events[5]).toMatchObject({ actor: { kind: 'instance', id: made.instanceId }, connection_id: made.connectionId, capability: 'send_mail', status: 200 });
+  });
+
+  it('the customer subscribes a webhook to its connections\u2019 events: its signing secret is shown once', async () => {
+    const { data, response } = await createWebhook({
+      client: customer(),
+      path: { customer_id: made.customerId! },
+      // A public address written as such: the outbound rule needs no name resolved.
+      body: { url: 'https://93.184.216.34/hooks/hydracore', events: ['connection.revoked', 'connection.refresh_failed'], description: 'quick start' },
+      throwOnError: true,
+    });
+    expect(data).toMatchObject({ url: 'https://93.184.216.34/hooks/hydracore', events: ['connection.revoked', 'connection.refresh_failed'], enabled: true });
+    expect(data.secret).toMatch(/^whsec_/);
+    expect(response.headers.get('cache-control')).toBe('no-store');
   });
 });
