@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 
 const ROOT = process.cwd();
-const DOCUMENTS = ['README.md', 'docs/api.md', 'docs/architecture.md', 'docs/performance.md', 'bench/README.md', 'sdk/typescript/README.md'];
+const DOCUMENTS = ['README.md', 'docs/api.md', 'docs/architecture.md', 'docs/performance.md', 'docs/operations.md', 'bench/README.md', 'sdk/typescript/README.md'];
 
 /** The targets of a Markdown document's links, without their #fragment. */
 function linkTargets(markdown: string): string[] {
