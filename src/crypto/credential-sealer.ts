@@ -23,6 +23,22 @@ export const SEAL_PURPOSE = {
   webhookSecret: 'webhook_secret',
 } as const;
 
+/** The columns a row that is not a connection keeps its sealed value in (OAuth app and webhook secrets). */
+export interface SealedSecretColumns {
+  secretCiphertext: Buffer;
+  secretNonce: Buffer;
+  wrappedDataKey: Buffer;
+  keyId: string;
+}
+
+export function toSecretColumns(sealed: SealedCredentials): SealedSecretColumns {
+  return { secretCiphertext: sealed.ciphertext, secretNonce: sealed.nonce, wrappedDataKey: sealed.wrappedDataKey, keyId: sealed.keyId };
+}
+
+export function fromSecretColumns(row: SealedSecretColumns): SealedCredentials {
+  return { ciphertext: row.secretCiphertext, nonce: row.secretNonce, wrappedDataKey: row.wrappedDataKey, keyId: row.keyId };
+}
+
 /** The row a sealed value belongs to; it is authenticated with the ciphertext, so a copy into another row fails. */
 export interface SealBinding {
   /** The id of the row: a connection's, or the row of `purpose`. */

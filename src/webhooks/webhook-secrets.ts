@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type CredentialSealer, SEAL_PURPOSE, type SealBinding } from '../crypto/credential-sealer';
+import { type CredentialSealer, fromSecretColumns, SEAL_PURPOSE, type SealBinding, type SealedSecretColumns, toSecretColumns } from '../crypto/credential-sealer';
 
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 /** After a rotation the previous secret keeps signing this long, so receivers can switch without a gap. */
@@ -38,9 +38,9 @@ export function rotatedSecrets(secrets: WebhookSecrets, next: string, now: Date)
 /** The row's sealed secrets; an IntegrityError when they were altered or moved to another row. */
 export function openWebhookSecrets(
   sealer: CredentialSealer,
-  row: { id: string; customerId: string; secretCiphertext: Buffer; secretNonce: Buffer; wrappedDataKey: Buffer; keyId: string },
+  row: SealedSecretColumns & { id: string; customerId: string },
 ): WebhookSecrets {
-  return sealer.open({ ciphertext: row.secretCiphertext, nonce: row.secretNonce, wrappedDataKey: row.wrappedDataKey, keyId: row.keyId }, webhookSecretBinding(row.id, row.customerId)) as unknown as WebhookSecrets;
+  return sealer.open(fromSecretColumns(row), webhookSecretBinding(row.id, row.customerId)) as unknown as WebhookSecrets;
 }
 
 /** The columns of a webhook row that hold its sealed secrets. */
@@ -48,7 +48,6 @@ export function sealWebhookSecrets(
   sealer: CredentialSealer,
   secrets: WebhookSecrets,
   { webhookId, customerId }: { webhookId: string; customerId: string },
-): { secretCiphertext: Buffer; secretNonce: Buffer; wrappedDataKey: Buffer; keyId: string } {
-  const sealed = sealer.seal({ ...secrets }, webhookSecretBinding(webhookId, customerId));
-  return { secretCiphertext: sealed.ciphertext, secretNonce: sealed.nonce, wrappedDataKey: sealed.wrappedDataKey, keyId: sealed.keyId };
+): SealedSecretColumns {
+  return toSecretColumns(sealer.seal({ ...secrets }, webhookSecretBinding(webhookId, customerId)));
 }
