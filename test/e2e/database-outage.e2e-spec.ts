@@ -3,6 +3,29 @@ import { createConnection, createCustomer, createInstance, grantConnection, type
 import { TcpProxy } from '../support/tcp-proxy';
 import { TestApp } from '../support/test-app';
 
+/**
+ * The service reaching its database through a TcpProxy, with a customer, an instance and a granted
+ * connection, and one fetch done: both kinds of database connection are in use before a test cuts the
+ * proxy, the pool (lists) and the pipelined lookups (keys).
+ */
+async function serviceBehindProxy(): Promise<{ t: TestApp; proxy: TcpProxy; customer: TestCustomer; instance: TestInstance; fetchPath: string }> {
+  const server = new URL(process.env.TEST_DATABASE_SERVER_URL!);
+  const proxy = await TcpProxy.start(server.hostname, Number(server.port || 5432));
+  const t = await TestApp.start({}, (url) => {
+    const throughProxy = new URL(url);
+    throughProxy.hostname = '127.0.0.1';
+    throughProxy.port = String(proxy.port);
+    return throughProxy.toString();
+  });
+  const customer = await createCustomer(t);
+  const instance = await createInstance(t, customer);
+  const connection = await createConnection(t, customer, { provider: 'gmail' });
+  await grantConnection(t, customer, connection, instance, ['send_mail']);
+  const fetchPath = `/internal/v1/instances/${instance.id}/connections?provider=gmail`;
+  await t.http().get(fetchPath).set(instance.headers).expect(200);
+  return { t, proxy, customer, instance, fetchPath };
+}
+
 describe('While the database refuses connections', () => {
   let t: TestApp;
   let proxy: TcpProxy;
@@ -11,21 +34,7 @@ describe('While the database refuses connections', () => {
   let fetchPath: string;
 
   beforeAll(async () => {
-    const server = new URL(process.env.TEST_DATABASE_SERVER_URL!);
-    proxy = await TcpProxy.start(server.hostname, Number(server.port || 5432));
-    t = await TestApp.start({}, (url) => {
-      const throughProxy = new URL(url);
-      throughProxy.hostname = '127.0.0.1';
-      throughProxy.port = String(proxy.port);
-      return throughProxy.toString();
-    });
-    customer = await createCustomer(t);
-    instance = await createInstance(t, customer);
-    const connection = await createConnection(t, customer, { provider: 'gmail' });
-    await grantConnection(t, customer, connection, instance, ['send_mail']);
-    fetchPath = `/internal/v1/instances/${instance.id}/connections?provider=gmail`;
-    // Both kinds of database connection in use before the cut: the pool (lists) and the pipelined lookups (keys).
-    await t.http().get(fetchPath).set(instance.headers).expect(200);
+    ({ t, proxy, customer, instance, fetchPath } = await serviceBehindProxy());
   });
   afterAll(async () => {
     await t.close();
@@ -66,20 +75,7 @@ describe('While the database stops answering (packets dropped, not refused)', ()
   let fetchPath: string;
 
   beforeAll(async () => {
-    const server = new URL(process.env.TEST_DATABASE_SERVER_URL!);
-    proxy = await TcpProxy.start(server.hostname, Number(server.port || 5432));
-    t = await TestApp.start({}, (url) => {
-      const throughProxy = new URL(url);
-      throughProxy.hostname = '127.0.0.1';
-      throughProxy.port = String(proxy.port);
-      return throughProxy.toString();
-    });
-    customer = await createCustomer(t);
-    instance = await createInstance(t, customer);
-    const connection = await createConnection(t, customer, { provider: 'gmail' });
-    await grantConnection(t, customer, connection, instance, ['send_mail']);
-    fetchPath = `/internal/v1/instances/${instance.id}/connections?provider=gmail`;
-    await t.http().get(fetchPath).set(instance.headers).expect(200);
+    ({ t, proxy, customer, instance, fetchPath } = await serviceBehindProxy());
   });
   afterAll(async () => {
     await proxy.up();
