@@ -28,13 +28,15 @@ const FETCH = {
  * The same lookup with its audit event inserted in the same statement, hence the same round trip and
  * the same commit: the limit for a strict audit (each fetch's event committed before it answers).
  * The outcome is decided in SQL as the floor decides it (one found: 200, none: 404, more: 409); the
- * event's MAC is the caller's 16 bytes, as the service's is computed in Node.
+ * event's MAC is the caller's 16 bytes, as the service's is computed in Node. The events go to a table
+ * of their own, made like `audit_events` (same columns, identity and indexes): in `audit_events` the
+ * service's sealer, idle beside the floor, would chain them, on the floor's time and then on its own.
  */
 const AUDITED_FETCH = {
   name: 'floor_fetch_audited',
   text: `WITH found AS (${FETCH.text}),
          audited AS (
-           INSERT INTO audit_events (id, customer_id, occurred_at, action, outcome, status, actor_kind, actor_id,
+           INSERT INTO floor_audit_events (id, customer_id, occurred_at, action, outcome, status, actor_kind, actor_id,
                                      connection_id, instance_id, provider, request_id, key_id, mac)
            SELECT gen_random_uuid(), i.customer_id, clock_timestamp(), 'credentials.read',
                   CASE WHEN n.found = 1 THEN 'success' ELSE 'denied' END,
@@ -69,6 +71,7 @@ export class FloorFetch {
 
   async connect(): Promise<void> {
     await Promise.all(this.clients.map(({ client }) => client.connect()));
+    if (this.audited) await this.clients[0].client.query('CREATE TABLE IF NOT EXISTS floor_audit_events (LIKE audit_events INCLUDING ALL)');
   }
 
   async end(): Promise<void> {

@@ -20,6 +20,7 @@ import { seedCustomers, type SeededInstance, type SeedShape } from './seed';
  * - BENCH_DURATION seconds per run (default 10), BENCH_CONNECTIONS (default 32);
  * - BENCH_LARGE=0 to skip the 1,000,000-connection database;
  * - BENCH_SCENARIOS to run only some of health, fetch, cpu, list, create, adapters, oauth, metrics and webhooks;
+ * - BENCH_FIXED_RATE requests per second offered in the fetch's CPU runs (default 500), over BENCH_FIXED_RATE_CONNECTIONS (default 8);
  * - BENCH_PROFILE=1 to write CPU profiles of the servers (`--cpu-prof`, into .data/profiles/);
  * - BENCH_SERVICE_NODE_FLAGS to start the service and the floor with other Node flags.
  */
@@ -31,7 +32,8 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 /** Which scenarios run (BENCH_SCENARIOS=fetch,list for instance): all of them by default. */
 const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'health,fetch,cpu,list,create,adapters,oauth,metrics,webhooks').split(',').map((name) => name.trim()));
 /** The request rate of the CPU-per-request runs: well under what either server can take. */
-const FIXED_RATE = 500;
+const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 500);
+const FIXED_RATE_CONNECTIONS = Number(process.env.BENCH_FIXED_RATE_CONNECTIONS ?? 8);
 const BENCH_DATABASE = 'hydracore_bench';
 /**
  * The service runs with the Node flags of `npm run start:prod` (read from package.json), and the floor
@@ -313,9 +315,9 @@ async function measure(datasets: Dataset[]): Promise<Row[]> {
   for (const dataset of SCENARIOS.has('cpu') ? datasets : []) {
     for (const [scenario, target] of [['floor fetch CPU at fixed rate', dataset.floor], ['service fetch CPU at fixed rate', dataset.service]] as const) {
       const meter = cpuMeter(target.process.pid!);
-      const result = await load(target.url, dataset.fetches, DURATION, 8, FIXED_RATE);
+      const result = await load(target.url, dataset.fetches, DURATION, FIXED_RATE_CONNECTIONS, FIXED_RATE);
       const { cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu } = meter.perRequest(result.requests.total);
-      log(`${dataset.name.padEnd(16)} ${scenario.padEnd(30)} ${FIXED_RATE} req/s offered: ${cpu} µs of server CPU and ${postgresCpu} µs of PostgreSQL CPU per request`);
+      log(`${dataset.name.padEnd(16)} ${scenario.padEnd(30)} ${FIXED_RATE} req/s offered, ${Math.round(result.requests.average)} served: ${cpu} µs of server CPU and ${postgresCpu} µs of PostgreSQL CPU per request`);
       // Latencies of a paced run say how autocannon paces, not how the server answers: left out.
       rows.push({ dataset: dataset.name, scenario, cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu, requests_per_s: Math.round(result.requests.average), p50_ms: null, p99_ms: null, errors: result.errors + result.timeouts, non_2xx: result.non2xx, service_rss_mib: null });
     }
@@ -356,7 +358,7 @@ async function measure(datasets: Dataset[]): Promise<Row[]> {
     const dataset = datasets[0];
     for (const [scenario, target] of [['metrics on: CPU at fixed rate', dataset.service], ['metrics off: CPU at fixed rate', dataset.withoutMetrics!]] as const) {
       const meter = cpuMeter(target.process.pid!);
-      const result = await load(target.url, dataset.fetches, DURATION, 8, FIXED_RATE);
+      const result = await load(target.url, dataset.fetches, DURATION, FIXED_RATE_CONNECTIONS, FIXED_RATE);
       const { cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu } = meter.perRequest(result.requests.total);
       log(`${dataset.name.padEnd(16)} ${scenario.padEnd(30)} ${FIXED_RATE} req/s offered: ${cpu} µs of server CPU per request`);
       rows.push({ dataset: dataset.name, scenario, cpu_us_per_request: cpu, postgres_cpu_us_per_request: postgresCpu, requests_per_s: Math.round(result.requests.average), p50_ms: null, p99_ms: null, errors: result.errors + result.timeouts, non_2xx: result.non2xx, service_rss_mib: null });
