@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { type Caller, RequestCaller } from '../audit/caller';
 import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
 import { PageQuery } from '../http/pagination';
@@ -24,8 +25,8 @@ export class ApiKeysController {
   })
   @ApiCreatedResponse({ type: CreatedApiKeyResponse })
   @ApiErrors(404, 422)
-  create(@UuidParam('customer_id') customerId: string, @Body() body: CreateApiKeyRequest): Promise<CreatedApiKeyResponse> {
-    return this.apiKeys.create(customerId, body.name ?? null);
+  create(@UuidParam('customer_id') customerId: string, @Body() body: CreateApiKeyRequest, @RequestCaller() by: Caller): Promise<CreatedApiKeyResponse> {
+    return this.apiKeys.create(customerId, body.name ?? null, by);
   }
 
   @Get()
@@ -52,7 +53,7 @@ export class ApiKeysController {
   @ApiParam({ name: 'api_key_id', format: 'uuid', example: EXAMPLE.apiKeyId })
   @ApiNoContentResponse({ description: 'Revoked: the key fails from the next request' })
   @ApiErrors(404, 422)
-  delete(@UuidParam('customer_id') customerId: string, @UuidParam('api_key_id') apiKeyId: string): Promise<void> {
-    return this.apiKeys.delete(customerId, apiKeyId);
+  delete(@UuidParam('customer_id') customerId: string, @UuidParam('api_key_id') apiKeyId: string, @RequestCaller() by: Caller): Promise<void> {
+    return this.apiKeys.delete(customerId, apiKeyId, by);
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AuditTrail } from '../audit/audit-trail';
+import type { Caller } from '../audit/caller';
 import { API_KEY_PREFIX, displayPrefix, generateSecretKey, hashSecretKey } from '../auth/secret-keys';
 import { notFound } from '../http/not-found';
 import type { PageQuery } from '../http/pagination';
@@ -17,11 +18,11 @@ export class ApiKeysService {
   ) {}
 
   /** A new random key; only its hash is stored, and the key is returned this once. */
-  async create(customerId: string, name: string | null): Promise<CreatedApiKeyResponse> {
+  async create(customerId: string, name: string | null, by: Caller): Promise<CreatedApiKeyResponse> {
     const key = generateSecretKey(API_KEY_PREFIX);
     const apiKey = await this.apiKeys.manager.transaction(async (manager) => {
       const created = await manager.save(this.apiKeys.create({ customerId, name, prefix: displayPrefix(key), keyHash: hashSecretKey(key), lastUsedAt: null }));
-      await this.audit.record(manager, { action: 'api_key.create', customerId });
+      await this.audit.record(manager, { action: 'api_key.create', by, customerId });
       return created;
     });
     return { ...this.map(apiKey), key };
@@ -39,11 +40,11 @@ export class ApiKeysService {
   }
 
   /** Revokes the key: its row goes, so the next request made with it is unknown (401). */
-  async delete(customerId: string, apiKeyId: string): Promise<void> {
+  async delete(customerId: string, apiKeyId: string, by: Caller): Promise<void> {
     await this.apiKeys.manager.transaction(async (manager) => {
       const { affected } = await manager.delete(ApiKey, { id: apiKeyId, customerId });
       if (!affected) throw notFound('API key');
-      await this.audit.record(manager, { action: 'api_key.delete', customerId });
+      await this.audit.record(manager, { action: 'api_key.delete', by, customerId });
     });
   }
 

@@ -2,21 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, ServiceUnavailableException, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { PreparedStatements } from '../database/prepared-statements';
-import { currentRequest, type Principal } from '../http/request-context';
-import type { ActorKind, AuditAction, AuditOutcome } from './audit-event.entity';
+import type { AuditAction, AuditOutcome } from './audit-event.entity';
 import { type AuditEventFields, AuditKeys } from './audit-mac';
+import type { Caller } from './caller';
 import { answeredStatus, type CredentialsRead, readOutcome } from './credentials-read';
 import { GroupCommit } from './group-commit';
 
-export interface AuditActor {
-  kind: ActorKind;
-  /** The API key id, the instance id or the JWT's `sub`; null for the admin key and the system. */
-  id: string | null;
-}
-
-/** What a caller says about an event; the rest (id, time, actor, request id, MAC) the trail adds. */
+/** What a change says about its event; the rest (id, time, MAC) the trail adds. */
 export interface AuditInput {
   action: AuditAction;
+  /** Who acted, and in which request (`@RequestCaller()`, or `SYSTEM_CALLER` for background work). */
+  by: Caller;
   customerId: string;
   /** Default `success`. */
   outcome?: AuditOutcome;
@@ -27,8 +23,6 @@ export interface AuditInput {
   grantId?: string | null;
   provider?: string | null;
   capability?: string | null;
-  /** Default: the request's principal, or `system` outside a request. */
-  actor?: AuditActor;
 }
 
 const SUCCESS_STATUS: Record<string, number> = { create: 201, update: 200, delete: 204, rotate_key: 201, rotate_secret: 201, refresh: 200, read: 200 };
@@ -47,16 +41,18 @@ export const INSERT_EVENTS = {
 };
 
 export type StoredEvent = AuditEventFields & { key_id: string; mac: Buffer };
+/** The MAC's place while the event's fields are set, so that the object keeps one shape. */
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The audit trail's one way in. A change records its event with the manager of its own transaction,
  * so that both commit or neither does:
  *
- *     await this.audit.record(manager, { action: 'connection.create', customerId, connectionId });
+ *     await this.audit.record(manager, { action: 'connection.create', by, customerId, connectionId });
  *
- * The actor and the request id come from the request being served (`requestContext`); outside a
- * request the actor is `system`. A credential read (`recordRead`) is written by group commit instead,
- * and resolves only once its event is committed. Nothing secret is ever an input.
+ * The actor and the request id are the controller's `Caller`, handed down (`by`). A credential read
+ * (`recordRead`) is written by group commit instead, and resolves only once its event is committed.
+ * Nothing secret is ever an input.
  */
 @Injectable()
 export class AuditTrail implements BeforeApplicationShutdown {
@@ -80,11 +76,20 @@ export class AuditTrail implements BeforeApplicationShutdown {
    * resolved once committed. When it cannot be written the fetch is a 503 and no credential leaves. A
    * key that matched nobody names no customer: nothing is written (the request log has it).
    */
-  async recordRead(read: CredentialsRead, error?: unknown): Promise<void> {
+  async recordRead(read: CredentialsRead, requestId: string, error?: unknown): Promise<void> {
     if (read.customerId === undefined) return;
     const status = error === undefined ? 200 : answeredStatus(error);
-    const actor: AuditActor = { kind: 'instance', id: read.instanceId ?? null };
-    const event = this.build({ ...read, customerId: read.customerId, action: 'credentials.read', outcome: readOutcome(status), status, actor });
+    const event = this.build({
+      action: 'credentials.read',
+      by: { actor: { kind: 'instance', id: read.instanceId ?? null }, requestId },
+      customerId: read.customerId,
+      outcome: readOutcome(status),
+      status,
+      connectionId: read.connectionId,
+      instanceId: read.instanceId,
+      provider: read.provider,
+      capability: read.capability,
+    });
     try {
       await this.reads.add(event);
     } catch (cause) {
@@ -93,9 +98,8 @@ export class AuditTrail implements BeforeApplicationShutdown {
   }
 
   private build(input: AuditInput): StoredEvent {
-    const request = currentRequest();
-    const actor = input.actor ?? actorOf(request?.principal);
-    const fields: AuditEventFields = {
+    const { actor, requestId } = input.by;
+    const event: StoredEvent = {
       id: randomUUID(),
       customer_id: input.customerId.toLowerCase(),
       occurred_at: new Date(),
@@ -109,28 +113,17 @@ export class AuditTrail implements BeforeApplicationShutdown {
       grant_id: input.grantId?.toLowerCase() ?? null,
       provider: input.provider ?? null,
       capability: input.capability ?? null,
-      request_id: request ? String(request.id).slice(0, 128) : null,
+      request_id: requestId === null ? null : requestId.slice(0, 128),
+      key_id: this.keys.activeId,
+      mac: EMPTY,
     };
-    const keyId = this.keys.activeId;
-    return { ...fields, key_id: keyId, mac: this.keys.eventMac(this.keys.activeKey, fields) };
+    event.mac = this.keys.eventMac(this.keys.activeKey, event);
+    return event;
   }
 
   /** Reads waiting for their commit are written before the database goes. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.reads.drained();
-  }
-}
-
-export function actorOf(principal: Principal | undefined): AuditActor {
-  switch (principal?.kind) {
-    case 'admin':
-      return { kind: 'admin', id: principal.subject ?? null };
-    case 'customer':
-      return { kind: 'customer', id: principal.apiKeyId ?? principal.subject ?? null };
-    case 'instance':
-      return { kind: 'instance', id: principal.instanceId ?? null };
-    default:
-      return { kind: 'system', id: null };
   }
 }
 

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { type Caller, RequestCaller } from '../audit/caller';
 import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
 import { type JsonText, JsonTextResponse } from '../http/json-text';
@@ -39,8 +40,8 @@ export class ConnectionsController {
   })
   @ApiCreatedResponse({ type: ConnectionResponse })
   @ApiErrors(404, 409, 413, 422)
-  create(@UuidParam('customer_id') customerId: string, @Body() body: CreateConnectionRequest): Promise<JsonText<ConnectionResponse>> {
-    return this.connections.create(customerId, body);
+  create(@UuidParam('customer_id') customerId: string, @Body() body: CreateConnectionRequest, @RequestCaller() by: Caller): Promise<JsonText<ConnectionResponse>> {
+    return this.connections.create(customerId, body, by);
   }
 
   @Get(':connection_id')
@@ -73,8 +74,9 @@ export class ConnectionsController {
     @UuidParam('customer_id') customerId: string,
     @UuidParam('connection_id') connectionId: string,
     @Body() body: UpdateConnectionRequest,
+    @RequestCaller() by: Caller,
   ): Promise<JsonText<ConnectionResponse>> {
-    return this.connections.update(customerId, connectionId, body);
+    return this.connections.update(customerId, connectionId, body, by);
   }
 
   @Delete(':connection_id')
@@ -88,7 +90,7 @@ export class ConnectionsController {
   @ApiParam({ name: 'connection_id', format: 'uuid', example: EXAMPLE.connectionId })
   @ApiNoContentResponse({ description: 'Deleted, with its grants' })
   @ApiErrors(404, 422)
-  delete(@UuidParam('customer_id') customerId: string, @UuidParam('connection_id') connectionId: string): Promise<void> {
-    return this.connections.delete(customerId, connectionId);
+  delete(@UuidParam('customer_id') customerId: string, @UuidParam('connection_id') connectionId: string, @RequestCaller() by: Caller): Promise<void> {
+    return this.connections.delete(customerId, connectionId, by);
   }
 }

@@ -6,6 +6,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import type { ConnectionEventType } from '../events/connection-event.entity';
 import { ConnectionEvents } from '../events/connection-events';
 import { AuditTrail } from '../audit/audit-trail';
+import type { Caller } from '../audit/caller';
 import { CredentialSealer, type SealedCredentials } from '../crypto/credential-sealer';
 import type { JsonText } from '../http/json-text';
 import { foundOr404, notFound } from '../http/not-found';
@@ -26,7 +27,7 @@ export class ConnectionsService {
   ) {}
 
   /** Seals the credentials to the new row's id; a second connection of the same provider and name is a 409. */
-  async create(customerId: string, request: CreateConnectionRequest): Promise<JsonText<ConnectionResponse>> {
+  async create(customerId: string, request: CreateConnectionRequest, by: Caller): Promise<JsonText<ConnectionResponse>> {
     const id = randomUUID();
     const connection = this.connections.create({
       id,
@@ -45,7 +46,7 @@ export class ConnectionsService {
     await this.connections.manager.transaction(async (manager) => {
       await manager.insert(Connection, connection);
       await this.recordEvent(manager, 'connection.created', customerId, id);
-      await this.audit.record(manager, { action: 'connection.create', customerId, connectionId: id, provider: request.provider });
+      await this.audit.record(manager, { action: 'connection.create', by, customerId, connectionId: id, provider: request.provider });
     });
     return this.get(customerId, id);
   }
@@ -64,7 +65,7 @@ export class ConnectionsService {
    * by `update`, not `save`: `save` copies the entity and drops keys of `metadata_json` named like
    * members of `Object.prototype`.
    */
-  async update(customerId: string, connectionId: string, request: UpdateConnectionRequest): Promise<JsonText<ConnectionResponse>> {
+  async update(customerId: string, connectionId: string, request: UpdateConnectionRequest, by: Caller): Promise<JsonText<ConnectionResponse>> {
     await this.connections.manager.transaction(async (manager) => {
       const connection = await manager.findOne(Connection, {
         select: { id: true, status: true, provider: true },
@@ -92,19 +93,19 @@ export class ConnectionsService {
       }
       if (Object.keys(changes).length > 0) await manager.update(Connection, { id: connectionId }, changes);
       await this.recordEvent(manager, 'connection.updated', customerId, connectionId);
-      await this.audit.record(manager, { action: 'connection.update', customerId, connectionId, provider: connection.provider });
+      await this.audit.record(manager, { action: 'connection.update', by, customerId, connectionId, provider: connection.provider });
       if (recovered) await this.recordEvent(manager, 'connection.recovered', customerId, connectionId);
     });
     return this.get(customerId, connectionId);
   }
 
   /** Its grants go with it (cascade); its event carries it as it was, grants included. */
-  async delete(customerId: string, connectionId: string): Promise<void> {
+  async delete(customerId: string, connectionId: string, by: Caller): Promise<void> {
     await this.connections.manager.transaction(async (manager) => {
       const locked = await manager.findOne(Connection, { select: { id: true, provider: true }, where: { id: connectionId, customerId }, lock: { mode: 'pessimistic_write' } });
       if (!locked) throw notFound('Connection');
       await this.recordEvent(manager, 'connection.deleted', customerId, connectionId);
-      await this.audit.record(manager, { action: 'connection.delete', customerId, connectionId, provider: locked.provider });
+      await this.audit.record(manager, { action: 'connection.delete', by, customerId, connectionId, provider: locked.provider });
       await manager.delete(Connection, { id: connectionId, customerId });
     });
   }

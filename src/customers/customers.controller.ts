@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { type Caller, RequestCaller } from '../audit/caller';
 import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
 import { PageQuery } from '../http/pagination';
@@ -23,8 +24,8 @@ export class CustomersController {
   })
   @ApiCreatedResponse({ type: CustomerResponse })
   @ApiErrors(422)
-  create(@Body() body: CreateCustomerRequest): Promise<CustomerResponse> {
-    return this.customers.create(body.name);
+  create(@Body() body: CreateCustomerRequest, @RequestCaller() by: Caller): Promise<CustomerResponse> {
+    return this.customers.create(body.name, by);
   }
 
   @Get()
@@ -65,7 +66,7 @@ export class CustomersController {
   @ApiNoContentResponse({ description: 'Deleted, with its keys, instances, connections and grants' })
   @ApiParam({ name: 'customer_id', format: 'uuid', example: EXAMPLE.customerId })
   @ApiErrors(404, 422)
-  delete(@UuidParam('customer_id') customerId: string): Promise<void> {
-    return this.customers.delete(customerId);
+  delete(@UuidParam('customer_id') customerId: string, @RequestCaller() by: Caller): Promise<void> {
+    return this.customers.delete(customerId, by);
   }
 }

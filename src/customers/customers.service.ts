@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AuditTrail } from '../audit/audit-trail';
+import type { Caller } from '../audit/caller';
 import { foundOr404, notFound } from '../http/not-found';
 import type { PageQuery } from '../http/pagination';
 import { Customer } from './customer.entity';
@@ -14,10 +15,10 @@ export class CustomersService {
     private readonly audit: AuditTrail,
   ) {}
 
-  async create(name: string): Promise<CustomerResponse> {
+  async create(name: string, by: Caller): Promise<CustomerResponse> {
     const customer = await this.customers.manager.transaction(async (manager) => {
       const created = await manager.save(this.customers.create({ name }));
-      await this.audit.record(manager, { action: 'customer.create', customerId: created.id });
+      await this.audit.record(manager, { action: 'customer.create', by, customerId: created.id });
       return created;
     });
     return this.map(customer);
@@ -37,11 +38,11 @@ export class CustomersService {
   }
 
   /** Everything of the customer goes with it (keys, instances, connections and grants cascade), except its audit events. */
-  async delete(customerId: string): Promise<void> {
+  async delete(customerId: string, by: Caller): Promise<void> {
     await this.customers.manager.transaction(async (manager) => {
       const { affected } = await manager.delete(Customer, { id: customerId });
       if (!affected) throw notFound('Customer');
-      await this.audit.record(manager, { action: 'customer.delete', customerId });
+      await this.audit.record(manager, { action: 'customer.delete', by, customerId });
     });
   }
 

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, HttpCode, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { type Caller, RequestCaller } from '../audit/caller';
 import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
 import { UuidParam } from '../http/uuid-param';
@@ -27,8 +28,9 @@ export class GrantsController {
     @UuidParam('customer_id') customerId: string,
     @UuidParam('connection_id') connectionId: string,
     @Body() body: CreateGrantRequest,
+    @RequestCaller() by: Caller,
   ): Promise<GrantResponse> {
-    return this.grants.create(customerId, connectionId, body);
+    return this.grants.create(customerId, connectionId, body, by);
   }
 
   @Delete(':grant_id')
@@ -46,7 +48,8 @@ export class GrantsController {
     @UuidParam('customer_id') customerId: string,
     @UuidParam('connection_id') connectionId: string,
     @UuidParam('grant_id') grantId: string,
+    @RequestCaller() by: Caller,
   ): Promise<void> {
-    return this.grants.delete(customerId, connectionId, grantId);
+    return this.grants.delete(customerId, connectionId, grantId, by);
   }
 }

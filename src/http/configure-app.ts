@@ -1,12 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AsyncResource } from 'node:async_hooks';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { AppLogger } from '../logging/logger';
 import { APP_LOGGER } from '../logging/logger';
 import { RequestMetrics } from '../metrics/request-metrics';
 import { HttpExceptionFilter } from './http-exception.filter';
 import { parseJsonBody } from './json-body';
-import { type AppRequest, requestContext } from './request-context';
+import type { AppRequest } from './request-context';
 import { logRequest } from './request-log';
 import { StrictValidationPipe } from './validation';
 
@@ -24,21 +23,9 @@ export function configureApp(app: NestFastifyApplication): void {
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody);
 
-  // The request context: entered here, and entered again after the body is read, whose stream events
-  // run outside it (as @fastify/request-context does).
-  const contexts = new WeakMap<FastifyRequest, AsyncResource>();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('X-Request-Id', request.id);
-    requestContext.run(request, () => {
-      const resource = new AsyncResource('hydracore-request');
-      contexts.set(request, resource);
-      resource.runInAsyncScope(done);
-    });
-  });
-  fastify.addHook('preValidation', (request, _reply, done) => {
-    const resource = contexts.get(request);
-    if (resource) resource.runInAsyncScope(done);
-    else done();
+    done();
   });
   fastify.addHook('onResponse', (request: AppRequest, reply: FastifyReply, done) => {
     logRequest(logger, request, reply);

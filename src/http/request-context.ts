@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyRequest } from 'fastify';
 
 export type PrincipalKind = 'admin' | 'customer' | 'instance';
@@ -21,14 +20,3 @@ export interface Principal {
 export type AppRequest = FastifyRequest & {
   principal?: Principal;
 };
-
-/**
- * The request being served, wherever the code runs on its behalf (set by `configureApp` for every
- * request): what records who acted (the audit trail) reads the principal and the request id from it,
- * so that service signatures need not carry them. Empty outside a request (background work).
- */
-export const requestContext = new AsyncLocalStorage<AppRequest>();
-
-export function currentRequest(): AppRequest | undefined {
-  return requestContext.getStore();
-}

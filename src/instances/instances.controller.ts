@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { type Caller, RequestCaller } from '../audit/caller';
 import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
 import { PageQuery } from '../http/pagination';
@@ -24,8 +25,8 @@ export class InstancesController {
   })
   @ApiCreatedResponse({ type: CreatedInstanceResponse })
   @ApiErrors(404, 422)
-  create(@UuidParam('customer_id') customerId: string, @Body() body: CreateInstanceRequest): Promise<CreatedInstanceResponse> {
-    return this.instances.create(customerId, body.name);
+  create(@UuidParam('customer_id') customerId: string, @Body() body: CreateInstanceRequest, @RequestCaller() by: Caller): Promise<CreatedInstanceResponse> {
+    return this.instances.create(customerId, body.name, by);
   }
 
   @Get()
@@ -52,8 +53,8 @@ export class InstancesController {
   @ApiParam({ name: 'instance_id', format: 'uuid', example: EXAMPLE.instanceId })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(404, 422)
-  delete(@UuidParam('customer_id') customerId: string, @UuidParam('instance_id') instanceId: string): Promise<void> {
-    return this.instances.delete(customerId, instanceId);
+  delete(@UuidParam('customer_id') customerId: string, @UuidParam('instance_id') instanceId: string, @RequestCaller() by: Caller): Promise<void> {
+    return this.instances.delete(customerId, instanceId, by);
   }
 
   @Post(':instance_id/proxy-key')
@@ -67,7 +68,7 @@ export class InstancesController {
   @ApiParam({ name: 'instance_id', format: 'uuid', example: EXAMPLE.instanceId })
   @ApiCreatedResponse({ type: ProxyKeyResponse })
   @ApiErrors(404, 422)
-  rotateProxyKey(@UuidParam('customer_id') customerId: string, @UuidParam('instance_id') instanceId: string): Promise<ProxyKeyResponse> {
-    return this.instances.rotateProxyKey(customerId, instanceId);
+  rotateProxyKey(@UuidParam('customer_id') customerId: string, @UuidParam('instance_id') instanceId: string, @RequestCaller() by: Caller): Promise<ProxyKeyResponse> {
+    return this.instances.rotateProxyKey(customerId, instanceId, by);
   }
 }

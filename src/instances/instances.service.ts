@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AuditTrail } from '../audit/audit-trail';
+import type { Caller } from '../audit/caller';
 import { generateSecretKey, hashSecretKey, PROXY_KEY_PREFIX } from '../auth/secret-keys';
 import { notFound } from '../http/not-found';
 import type { PageQuery } from '../http/pagination';
@@ -16,11 +17,11 @@ export class InstancesService {
     private readonly audit: AuditTrail,
   ) {}
 
-  async create(customerId: string, name: string): Promise<CreatedInstanceResponse> {
+  async create(customerId: string, name: string, by: Caller): Promise<CreatedInstanceResponse> {
     const proxyKey = generateSecretKey(PROXY_KEY_PREFIX);
     const instance = await this.instances.manager.transaction(async (manager) => {
       const created = await manager.save(this.instances.create({ customerId, name, proxyKeyHash: hashSecretKey(proxyKey) }));
-      await this.audit.record(manager, { action: 'instance.create', customerId, instanceId: created.id });
+      await this.audit.record(manager, { action: 'instance.create', by, customerId, instanceId: created.id });
       return created;
     });
     return { ...this.map(instance), proxy_key: proxyKey };
@@ -38,21 +39,21 @@ export class InstancesService {
   }
 
   /** Its grants go with it (cascade), and its proxy key is unknown from the next request. */
-  async delete(customerId: string, instanceId: string): Promise<void> {
+  async delete(customerId: string, instanceId: string, by: Caller): Promise<void> {
     await this.instances.manager.transaction(async (manager) => {
       const { affected } = await manager.delete(Instance, { id: instanceId, customerId });
       if (!affected) throw notFound('Instance');
-      await this.audit.record(manager, { action: 'instance.delete', customerId, instanceId });
+      await this.audit.record(manager, { action: 'instance.delete', by, customerId, instanceId });
     });
   }
 
   /** Replaces the stored hash in one statement: the old key fails from the next request. */
-  async rotateProxyKey(customerId: string, instanceId: string): Promise<ProxyKeyResponse> {
+  async rotateProxyKey(customerId: string, instanceId: string, by: Caller): Promise<ProxyKeyResponse> {
     const proxyKey = generateSecretKey(PROXY_KEY_PREFIX);
     await this.instances.manager.transaction(async (manager) => {
       const { affected } = await manager.update(Instance, { id: instanceId, customerId }, { proxyKeyHash: hashSecretKey(proxyKey) });
       if (!affected) throw notFound('Instance');
-      await this.audit.record(manager, { action: 'instance.rotate_key', customerId, instanceId });
+      await this.audit.record(manager, { action: 'instance.rotate_key', by, customerId, instanceId });
     });
     return { proxy_key: proxyKey };
   }

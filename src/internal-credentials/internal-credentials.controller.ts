@@ -34,6 +34,6 @@ export class InternalCredentialsController {
   @ApiErrors(403, 404, 409, 422, 503)
   fetch(@Req() request: AppRequest): Promise<FetchedCredentialsResponse> {
     // No parameter pipes on the hot path: the service checks the path and the query once, after the key.
-    return this.credentials.fetch(request.principal!, (request.params as Record<string, unknown>).instance_id, request.query as Record<string, unknown>);
+    return this.credentials.fetch(request.principal!, String(request.id), (request.params as Record<string, unknown>).instance_id, request.query as Record<string, unknown>);
   }
 }

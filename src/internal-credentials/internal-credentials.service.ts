@@ -1,5 +1,6 @@
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { AuditTrail } from '../audit/audit-trail';
+import type { Caller } from '../audit/caller';
 import type { CredentialsRead } from '../audit/credentials-read';
 import { invalidCredentials } from '../auth/credentials';
 import { AppConfig } from '../config/app-config';
@@ -38,21 +39,22 @@ export class InternalCredentialsService {
     this.skewMs = config.oauthRefreshSkewMs;
   }
 
-  async fetch(principal: Principal, pathInstanceId: unknown, rawQuery: Record<string, unknown>): Promise<FetchedCredentialsResponse> {
+  /** `requestId`: the request's, for its audit event (and a refresh's, when the fetch waits for one). */
+  async fetch(principal: Principal, requestId: string, pathInstanceId: unknown, rawQuery: Record<string, unknown>): Promise<FetchedCredentialsResponse> {
     const read: CredentialsRead = {};
     let response: FetchedCredentialsResponse;
     try {
-      response = await this.answer(principal, pathInstanceId, rawQuery, read);
+      response = await this.answer(principal, requestId, pathInstanceId, rawQuery, read);
     } catch (error) {
-      await this.audit.recordRead(read, error);
+      await this.audit.recordRead(read, requestId, error);
       throw error;
     }
-    await this.audit.recordRead(read);
+    await this.audit.recordRead(read, requestId);
     return response;
   }
 
   /** The fetch's answer; `read` learns whose credentials were asked for as the fetch finds out. */
-  private async answer(principal: Principal, pathInstanceId: unknown, rawQuery: Record<string, unknown>, read: CredentialsRead): Promise<FetchedCredentialsResponse> {
+  private async answer(principal: Principal, requestId: string, pathInstanceId: unknown, rawQuery: Record<string, unknown>, read: CredentialsRead): Promise<FetchedCredentialsResponse> {
     const checked = checkFetchQuery(rawQuery);
     const now = new Date();
     // Invalid parameters find nothing, but the key is still verified first: an unknown key is a 401 whatever else is wrong.
@@ -78,7 +80,7 @@ export class InternalCredentialsService {
       case 'revoked':
         throw revokedProblem();
       case 'serve':
-        if (decision.refresh) return this.serveRefreshed(decision.row, now);
+        if (decision.refresh) return this.serveRefreshed(decision.row, now, { actor: { kind: 'instance', id: lookup.instance.id }, requestId });
         return this.serve(decision.row, decision.row, decision.expired ? 'expired' : decision.row.status);
     }
   }
@@ -88,9 +90,9 @@ export class InternalCredentialsService {
    * is backing off after a failure, which a fetch never bypasses. Then the new credentials; or the
    * stored ones while they are still valid; or a 503 that says when to try again.
    */
-  private async serveRefreshed(row: GrantedConnectionRow, now: Date): Promise<FetchedCredentialsResponse> {
+  private async serveRefreshed(row: GrantedConnectionRow, now: Date, by: Caller): Promise<FetchedCredentialsResponse> {
     const backingOff = row.next_refresh_at !== null && row.next_refresh_at > now;
-    const state = backingOff ? undefined : await this.refresher.refresh(row.id, 'fetch', row.credentials_version);
+    const state = backingOff ? undefined : await this.refresher.refresh(row.id, 'fetch', by, row.credentials_version);
     if (!backingOff && state === undefined) throw new NotFoundException(`No ${row.provider} connection is granted to this instance`);
     if (state?.status === 'revoked') throw revokedProblem();
     if (state && state.credentialsVersion !== row.credentials_version) {

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { type Caller, RequestCaller } from '../audit/caller';
 import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
 import { EXAMPLE } from '../http/openapi-examples';
@@ -23,8 +24,8 @@ export class OAuthAppsController {
   })
   @ApiCreatedResponse({ type: OAuthAppResponse })
   @ApiErrors(404, 409, 422)
-  create(@UuidParam('customer_id') customerId: string, @Body() body: CreateOAuthAppRequest): Promise<OAuthAppResponse> {
-    return this.apps.create(customerId, body);
+  create(@UuidParam('customer_id') customerId: string, @Body() body: CreateOAuthAppRequest, @RequestCaller() by: Caller): Promise<OAuthAppResponse> {
+    return this.apps.create(customerId, body, by);
   }
 
   @Get()
@@ -56,8 +57,8 @@ export class OAuthAppsController {
   @ApiParam({ name: 'app_id', format: 'uuid', example: EXAMPLE.oauthAppId })
   @ApiOkResponse({ type: OAuthAppResponse })
   @ApiErrors(404, 422)
-  update(@UuidParam('customer_id') customerId: string, @UuidParam('app_id') appId: string, @Body() body: UpdateOAuthAppRequest): Promise<OAuthAppResponse> {
-    return this.apps.update(customerId, appId, body);
+  update(@UuidParam('customer_id') customerId: string, @UuidParam('app_id') appId: string, @Body() body: UpdateOAuthAppRequest, @RequestCaller() by: Caller): Promise<OAuthAppResponse> {
+    return this.apps.update(customerId, appId, body, by);
   }
 
   @Delete(':app_id')
@@ -67,7 +68,7 @@ export class OAuthAppsController {
   @ApiParam({ name: 'app_id', format: 'uuid', example: EXAMPLE.oauthAppId })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(404, 422)
-  delete(@UuidParam('customer_id') customerId: string, @UuidParam('app_id') appId: string): Promise<void> {
-    return this.apps.delete(customerId, appId);
+  delete(@UuidParam('customer_id') customerId: string, @UuidParam('app_id') appId: string, @RequestCaller() by: Caller): Promise<void> {
+    return this.apps.delete(customerId, appId, by);
   }
 }

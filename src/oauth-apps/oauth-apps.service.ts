@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AuditTrail } from '../audit/audit-trail';
+import type { Caller } from '../audit/caller';
 import { CredentialSealer } from '../crypto/credential-sealer';
 import { assertCustomerExists } from '../customers/customer-exists';
 import { notFound } from '../http/not-found';
@@ -24,7 +25,7 @@ export class OAuthAppsService {
   ) {}
 
   /** The secret is sealed to the new row's id; a second app of the same provider is a 409. */
-  async create(customerId: string, request: CreateOAuthAppRequest): Promise<OAuthAppResponse> {
+  async create(customerId: string, request: CreateOAuthAppRequest, by: Caller): Promise<OAuthAppResponse> {
     const tokenUrl = request.token_url ?? KNOWN_TOKEN_URLS[request.provider];
     if (tokenUrl === undefined) {
       throw validationProblem(['body', 'token_url'], `token_url is required: the provider ${request.provider} is not one the service knows`, 'missing');
@@ -44,7 +45,7 @@ export class OAuthAppsService {
     });
     await this.apps.manager.transaction(async (manager) => {
       await manager.insert(OAuthApp, app);
-      await this.audit.record(manager, { action: 'oauth_app.create', customerId, provider: request.provider });
+      await this.audit.record(manager, { action: 'oauth_app.create', by, customerId, provider: request.provider });
     });
     return this.get(customerId, id);
   }
@@ -62,7 +63,7 @@ export class OAuthAppsService {
   }
 
   /** Changes what is given. A changed app is given a fresh start: a paused token endpoint is tried again at once. */
-  async update(customerId: string, appId: string, request: UpdateOAuthAppRequest): Promise<OAuthAppResponse> {
+  async update(customerId: string, appId: string, request: UpdateOAuthAppRequest, by: Caller): Promise<OAuthAppResponse> {
     if (request.token_url !== undefined) await this.checkTokenUrl(request.token_url);
     await this.apps.manager.transaction(async (manager) => {
       const app = await manager.findOne(OAuthApp, { where: { id: appId, customerId }, lock: { mode: 'pessimistic_write' } });
@@ -76,16 +77,16 @@ export class OAuthAppsService {
       app.pausedUntil = null;
       app.probeUntil = null;
       await manager.save(app);
-      await this.audit.record(manager, { action: 'oauth_app.update', customerId, provider: app.provider });
+      await this.audit.record(manager, { action: 'oauth_app.update', by, customerId, provider: app.provider });
     });
     return this.get(customerId, appId);
   }
 
-  async delete(customerId: string, appId: string): Promise<void> {
+  async delete(customerId: string, appId: string, by: Caller): Promise<void> {
     await this.apps.manager.transaction(async (manager) => {
       const [[deleted]]: [{ provider: string }[], number] = await manager.query('DELETE FROM oauth_apps WHERE id = $1 AND customer_id = $2 RETURNING provider', [appId, customerId]);
       if (!deleted) throw notFound('OAuth app');
-      await this.audit.record(manager, { action: 'oauth_app.delete', customerId, provider: deleted.provider });
+      await this.audit.record(manager, { action: 'oauth_app.delete', by, customerId, provider: deleted.provider });
     });
   }
 

@@ -1,5 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { SYSTEM_CALLER } from '../audit/caller';
 import { AppConfig } from '../config/app-config';
 import { ConnectionReads } from '../connections/connection-reads';
 import { ConnectionEvents } from '../events/connection-events';
@@ -73,7 +74,7 @@ export class BackgroundRefresher implements OnApplicationBootstrap, BeforeApplic
     const worker = async () => {
       while (!this.stopped && next < due.length) {
         const { id, credentials_version } = due[next++];
-        await this.engine.refresh(id, 'background', credentials_version);
+        await this.engine.refresh(id, 'background', SYSTEM_CALLER, credentials_version);
       }
     };
     await Promise.all(Array.from({ length: this.schedule.backgroundConcurrency }, worker));

@@ -1,5 +1,6 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { type Caller, RequestCaller } from '../audit/caller';
 import { Auth } from '../auth/auth.decorator';
 import { ConnectionResponse } from '../connections/dto/connection.response';
 import { ApiErrors } from '../http/error-responses';
@@ -28,7 +29,7 @@ export class ConnectionRefreshController {
   })
   @ApiOkResponse({ type: ConnectionResponse })
   @ApiErrors(404, 409, 422)
-  refresh(@UuidParam('customer_id') customerId: string, @UuidParam('connection_id') connectionId: string): Promise<JsonText<ConnectionResponse>> {
-    return this.refreshes.refreshNow(customerId, connectionId);
+  refresh(@UuidParam('customer_id') customerId: string, @UuidParam('connection_id') connectionId: string, @RequestCaller() by: Caller): Promise<JsonText<ConnectionResponse>> {
+    return this.refreshes.refreshNow(customerId, connectionId, by);
   }
 }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditTrail } from '../audit/audit-trail';
+import type { Caller } from '../audit/caller';
 import { AppConfig } from '../config/app-config';
 import { ConnectionReads } from '../connections/connection-reads';
 import { holdsRefreshToken } from '../connections/credential-expiry';
@@ -115,10 +116,10 @@ export class RefreshEngine {
    * answer), and answers its state afterwards; undefined when the connection is gone. Concurrent calls
    * for one connection in this process share one attempt.
    */
-  refresh(connectionId: string, reason: RefreshReason, seenVersion?: number): Promise<RefreshState | undefined> {
+  refresh(connectionId: string, reason: RefreshReason, by: Caller, seenVersion?: number): Promise<RefreshState | undefined> {
     const running = this.inFlight.get(connectionId);
     if (running) return running;
-    const attempt = this.attempt(connectionId, reason, seenVersion).finally(() => this.inFlight.delete(connectionId));
+    const attempt = this.attempt(connectionId, reason, by, seenVersion).finally(() => this.inFlight.delete(connectionId));
     this.inFlight.set(connectionId, attempt);
     return attempt;
   }
@@ -129,11 +130,11 @@ export class RefreshEngine {
     return row && toState(row);
   }
 
-  private async attempt(connectionId: string, reason: RefreshReason, seenVersion: number | undefined): Promise<RefreshState | undefined> {
+  private async attempt(connectionId: string, reason: RefreshReason, by: Caller, seenVersion: number | undefined): Promise<RefreshState | undefined> {
     let version = seenVersion;
     for (;;) {
       const claimed = await this.claim(connectionId, reason, version);
-      if (claimed) return this.refreshClaimed(claimed, reason);
+      if (claimed) return this.refreshClaimed(claimed, reason, by);
       const row = await this.readRow(connectionId);
       if (!row) return undefined;
       version ??= row.credentials_version;
@@ -167,7 +168,7 @@ export class RefreshEngine {
     return rows[0];
   }
 
-  private async refreshClaimed(row: StateRow, reason: RefreshReason): Promise<RefreshState | undefined> {
+  private async refreshClaimed(row: StateRow, reason: RefreshReason, by: Caller): Promise<RefreshState | undefined> {
     const binding = { connectionId: row.id, customerId: row.customer_id };
     const stored = this.sealer.open(
       { ciphertext: row.credentials_ciphertext, nonce: row.credentials_nonce, wrappedDataKey: row.wrapped_data_key, keyId: row.key_id },
@@ -186,9 +187,9 @@ export class RefreshEngine {
     const outcome = await this.callTokenEndpoint(app, stored.refresh_token as string);
     this.durations.observe({ outcome: outcome.kind }, Number(process.hrtime.bigint() - started) / 1e9);
     this.outcomes.inc({ outcome: outcome.kind, reason });
-    if (outcome.kind === 'refreshed') await this.recordSuccess(row, app, stored, outcome.token, reason);
-    else if (outcome.kind === 'refused') await this.recordRefusal(row, app, outcome.message, reason);
-    else await this.recordFailure(row, app, outcome.message, reason);
+    if (outcome.kind === 'refreshed') await this.recordSuccess(row, app, stored, outcome.token, reason, by);
+    else if (outcome.kind === 'refused') await this.recordRefusal(row, app, outcome.message, reason, by);
+    else await this.recordFailure(row, app, outcome.message, reason, by);
     return this.state(row.id);
   }
 
@@ -233,7 +234,7 @@ export class RefreshEngine {
     }
   }
 
-  private async recordSuccess(row: StateRow, app: OAuthApp, stored: Record<string, unknown>, token: Record<string, unknown>, reason: RefreshReason): Promise<void> {
+  private async recordSuccess(row: StateRow, app: OAuthApp, stored: Record<string, unknown>, token: Record<string, unknown>, reason: RefreshReason, by: Caller): Promise<void> {
     const now = new Date();
     const credentials = mergeRefreshedCredentials(stored, token, now);
     const sealed = this.sealer.seal(credentials, { connectionId: row.id, customerId: row.customer_id });
@@ -249,7 +250,7 @@ export class RefreshEngine {
         RETURNING id`,
         [row.id, row.credentials_version, sealed.ciphertext, sealed.nonce, sealed.wrappedDataKey, sealed.keyId, expiresAt, holdsRefreshToken(credentials), scopes],
       );
-      await this.recordAudit(manager, row, reason, 'success');
+      await this.recordAudit(manager, row, reason, by, 'success');
       // New credentials were stored meanwhile (PATCH): they win, and this result is dropped.
       if (updated.length === 0) return;
       await this.recordEvent(manager, 'connection.refreshed', row);
@@ -259,7 +260,7 @@ export class RefreshEngine {
   }
 
   /** `invalid_grant`: revoked, unless the connection was refreshed (or re-stored) since this attempt read it. */
-  private async recordRefusal(row: StateRow, app: OAuthApp, message: string, reason: RefreshReason): Promise<void> {
+  private async recordRefusal(row: StateRow, app: OAuthApp, message: string, reason: RefreshReason, by: Caller): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const [updated]: [unknown[], number] = await manager.query(
         `UPDATE connections SET status = 'revoked', error_message = $3, refresh_lease_owner = NULL, refresh_lease_expires_at = NULL, updated_at = now()
@@ -269,13 +270,13 @@ export class RefreshEngine {
       );
       // The endpoint itself works: it answered.
       await manager.query(`UPDATE oauth_apps SET consecutive_failures = 0, paused_until = NULL, probe_until = NULL WHERE id = $1`, [app.id]);
-      await this.recordAudit(manager, row, reason, 'denied');
+      await this.recordAudit(manager, row, reason, by, 'denied');
       if (updated.length > 0) await this.recordEvent(manager, 'connection.revoked', row);
     });
   }
 
   /** A failure that may pass: `error`, a backoff for the connection, and one more failure in a row for its app. */
-  private async recordFailure(row: StateRow, app: OAuthApp, message: string, reason: RefreshReason): Promise<void> {
+  private async recordFailure(row: StateRow, app: OAuthApp, message: string, reason: RefreshReason, by: Caller): Promise<void> {
     const failures = row.refresh_failures + 1;
     const backoffMs = refreshBackoffMs(failures, this.schedule.backoffBaseMs, this.schedule.backoffMaxMs);
     const appFailures = app.consecutiveFailures + 1;
@@ -295,25 +296,25 @@ export class RefreshEngine {
           WHERE id = $1`,
         [app.id, pauseMs],
       );
-      await this.recordAudit(manager, row, reason, 'error');
+      await this.recordAudit(manager, row, reason, by, 'error');
       if (updated.length > 0) await this.recordEvent(manager, 'connection.refresh_failed', row);
     });
   }
 
   /**
    * `connection.refresh`, with the attempt's outcome (`denied`: the provider refused the refresh token).
-   * A background refresh is the system's and answers no request (status null); one a fetch or
-   * `POST …/refresh` waited for is that request's actor's.
+   * A background refresh is the system's (`SYSTEM_CALLER`) and answers no request (status null); one a
+   * fetch or `POST …/refresh` waited for is that request's caller's (the first, when several share it).
    */
-  private async recordAudit(manager: EntityManager, row: StateRow, reason: RefreshReason, outcome: 'success' | 'denied' | 'error'): Promise<void> {
+  private async recordAudit(manager: EntityManager, row: StateRow, reason: RefreshReason, by: Caller, outcome: 'success' | 'denied' | 'error'): Promise<void> {
     await this.audit.record(manager, {
       action: 'connection.refresh',
+      by,
       customerId: row.customer_id,
       connectionId: row.id,
       provider: row.provider,
       outcome,
       status: reason === 'manual' ? 200 : null,
-      ...(reason === 'background' && { actor: { kind: 'system', id: null } }),
     });
   }
 

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { type Caller, RequestCaller } from '../audit/caller';
 import { Auth } from '../auth/auth.decorator';
 import { ApiErrors } from '../http/error-responses';
 import { EXAMPLE } from '../http/openapi-examples';
@@ -44,8 +45,8 @@ export class WebhooksController {
   })
   @ApiCreatedResponse({ type: CreatedWebhookResponse })
   @ApiErrors(404, 413, 422)
-  create(@UuidParam('customer_id') customerId: string, @Body() body: CreateWebhookRequest): Promise<CreatedWebhookResponse> {
-    return this.webhooks.create(customerId, body);
+  create(@UuidParam('customer_id') customerId: string, @Body() body: CreateWebhookRequest, @RequestCaller() by: Caller): Promise<CreatedWebhookResponse> {
+    return this.webhooks.create(customerId, body, by);
   }
 
   @Get()
@@ -84,8 +85,8 @@ export class WebhooksController {
   })
   @ApiOkResponse({ type: WebhookResponse })
   @ApiErrors(404, 413, 422)
-  update(@UuidParam('customer_id') customerId: string, @UuidParam('webhook_id') webhookId: string, @Body() body: UpdateWebhookRequest): Promise<WebhookResponse> {
-    return this.webhooks.update(customerId, webhookId, body);
+  update(@UuidParam('customer_id') customerId: string, @UuidParam('webhook_id') webhookId: string, @Body() body: UpdateWebhookRequest, @RequestCaller() by: Caller): Promise<WebhookResponse> {
+    return this.webhooks.update(customerId, webhookId, body, by);
   }
 
   @Delete(':webhook_id')
@@ -95,8 +96,8 @@ export class WebhooksController {
   @ApiParam({ name: 'webhook_id', format: 'uuid', example: EXAMPLE.webhookId })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(404, 422)
-  delete(@UuidParam('customer_id') customerId: string, @UuidParam('webhook_id') webhookId: string): Promise<void> {
-    return this.webhooks.delete(customerId, webhookId);
+  delete(@UuidParam('customer_id') customerId: string, @UuidParam('webhook_id') webhookId: string, @RequestCaller() by: Caller): Promise<void> {
+    return this.webhooks.delete(customerId, webhookId, by);
   }
 
   @Post(':webhook_id/rotate-secret')
@@ -110,8 +111,8 @@ export class WebhooksController {
   @ApiParam({ name: 'webhook_id', format: 'uuid', example: EXAMPLE.webhookId })
   @ApiCreatedResponse({ type: WebhookSecretResponse })
   @ApiErrors(404, 422)
-  rotateSecret(@UuidParam('customer_id') customerId: string, @UuidParam('webhook_id') webhookId: string): Promise<WebhookSecretResponse> {
-    return this.webhooks.rotateSecret(customerId, webhookId);
+  rotateSecret(@UuidParam('customer_id') customerId: string, @UuidParam('webhook_id') webhookId: string, @RequestCaller() by: Caller): Promise<WebhookSecretResponse> {
+    return this.webhooks.rotateSecret(customerId, webhookId, by);
   }
 
   @Post(':webhook_id/test')

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AuditTrail } from '../audit/audit-trail';
+import type { Caller } from '../audit/caller';
 import { assertCustomerExists } from '../customers/customer-exists';
 import { CredentialSealer } from '../crypto/credential-sealer';
 import { notFound } from '../http/not-found';
@@ -37,7 +38,7 @@ export class WebhooksService {
   ) {}
 
   /** Checks the URL (resolving it now), makes the secret, seals it to the new row, and shows it this once. */
-  async create(customerId: string, request: CreateWebhookRequest): Promise<CreatedWebhookResponse> {
+  async create(customerId: string, request: CreateWebhookRequest, by: Caller): Promise<CreatedWebhookResponse> {
     await this.assertUrlAllowed(request.url);
     const id = randomUUID();
     const secret = generateWebhookSecret();
@@ -52,7 +53,7 @@ export class WebhooksService {
     });
     await this.webhooks.manager.transaction(async (manager) => {
       await manager.insert(Webhook, webhook);
-      await this.audit.record(manager, { action: 'webhook.create', customerId });
+      await this.audit.record(manager, { action: 'webhook.create', by, customerId });
     });
     return { ...this.map(webhook), secret };
   }
@@ -73,7 +74,7 @@ export class WebhooksService {
   }
 
   /** Changes what is given; a new URL is checked like a new webhook's. */
-  async update(customerId: string, webhookId: string, request: UpdateWebhookRequest): Promise<WebhookResponse> {
+  async update(customerId: string, webhookId: string, request: UpdateWebhookRequest, by: Caller): Promise<WebhookResponse> {
     await this.findOwn(customerId, webhookId);
     if (request.url !== undefined) await this.assertUrlAllowed(request.url);
     const updated = await this.webhooks.manager.transaction(async (manager) => {
@@ -84,30 +85,30 @@ export class WebhooksService {
       if (request.description !== undefined) webhook.description = request.description;
       if (request.enabled !== undefined) webhook.enabled = request.enabled;
       await manager.save(webhook);
-      await this.audit.record(manager, { action: 'webhook.update', customerId });
+      await this.audit.record(manager, { action: 'webhook.update', by, customerId });
       return webhook;
     });
     return this.map(updated);
   }
 
   /** Its deliveries go with it (cascade), pending attempts included. */
-  async delete(customerId: string, webhookId: string): Promise<void> {
+  async delete(customerId: string, webhookId: string, by: Caller): Promise<void> {
     await this.webhooks.manager.transaction(async (manager) => {
       const { affected } = await manager.delete(Webhook, { id: webhookId, customerId });
       if (!affected) throw notFound('Webhook');
-      await this.audit.record(manager, { action: 'webhook.delete', customerId });
+      await this.audit.record(manager, { action: 'webhook.delete', by, customerId });
     });
   }
 
   /** A new secret signs from now on; the current one keeps signing beside it for 24 hours. */
-  async rotateSecret(customerId: string, webhookId: string): Promise<WebhookSecretResponse> {
+  async rotateSecret(customerId: string, webhookId: string, by: Caller): Promise<WebhookSecretResponse> {
     const secret = generateWebhookSecret();
     await this.webhooks.manager.transaction(async (manager) => {
       const webhook = await manager.findOne(Webhook, { where: { id: webhookId, customerId }, lock: { mode: 'pessimistic_write' } });
       if (!webhook) throw notFound('Webhook');
       const rotated = rotatedSecrets(openWebhookSecrets(this.sealer, webhook), secret, this.clock.now());
       await manager.update(Webhook, { id: webhookId }, sealWebhookSecrets(this.sealer, rotated, { webhookId, customerId }));
-      await this.audit.record(manager, { action: 'webhook.rotate_secret', customerId });
+      await this.audit.record(manager, { action: 'webhook.rotate_secret', by, customerId });
     });
     return { secret };
   }

@@ -1,3 +1,4 @@
+import { SYSTEM_CALLER } from '../../src/audit/caller';
 import { BackgroundRefresher } from '../../src/token-refresh/background-refresher';
 import { createCustomer, createInstance, grantConnection, type TestCustomer, type TestInstance } from '../support/factories';
 import { asAdmin, TestApp, type AppOptions } from '../support/test-app';
@@ -242,7 +243,7 @@ describe('OAuth2 token refresh', () => {
       await t.db.query(`UPDATE connections SET expires_at = now() - interval '1 second' WHERE id = $1`, [connection.id]);
       const [{ credentials_version: version }] = await t.db.query(`SELECT credentials_version FROM connections WHERE id = $1`, [connection.id]);
       // An engine that read the older version loses the race for the lease and reads the newer one instead.
-      const stale = await t.app.get(BackgroundRefresher)['engine'].refresh(connection.id, 'background', version - 1);
+      const stale = await t.app.get(BackgroundRefresher)['engine'].refresh(connection.id, 'background', SYSTEM_CALLER, version - 1);
       expect(stale?.status).toBe('active');
       expect(tokens.calls).toHaveLength(1);
     });
