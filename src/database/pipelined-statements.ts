@@ -7,8 +7,12 @@ import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/Postgres
 import { CONNECTION_SETTINGS } from './data-source-options';
 import type { PreparedStatement } from './prepared-statements';
 
-/** Enough to keep both sides busy on a small host; each connection carries any number of queries at once. */
-const PIPELINED_CONNECTIONS = 2;
+/**
+ * One: a connection carries any number of queries at once, and one PostgreSQL backend answers these
+ * short lookups several times faster than this process can serve fetches. A second costs a second
+ * write and a second wake-up per turn: 5% fewer fetches a second on the 2-vCPU host (docs/performance.md).
+ */
+const PIPELINED_CONNECTIONS = 1;
 
 /**
  * The short lookups of the hot path (a key's hash to its holder, with the fetch's granted connections),
