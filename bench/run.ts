@@ -421,9 +421,9 @@ async function measureWebhooks(
     await run(dataset, `webhooks: fetch, no webhook #${round}`, dataset.service, dataset.fetches, false);
     const unsubscribe = await subscribeEveryCustomer(webhooks.pool, webhooks.sealer);
     try {
-      const outboxBefore = await outboxRows(webhooks.pool);
+      const outboxBefore = await outboxRows(webhooks.pool, dataset.oauth?.customerId ?? null);
       await run(dataset, `webhooks: fetch, every customer subscribed #${round}`, dataset.service, dataset.fetches, false);
-      const outboxAfter = await outboxRows(webhooks.pool);
+      const outboxAfter = await outboxRows(webhooks.pool, dataset.oauth?.customerId ?? null);
       written.events += outboxAfter.events - outboxBefore.events;
       written.deliveries += outboxAfter.deliveries - outboxBefore.deliveries;
     } finally {
