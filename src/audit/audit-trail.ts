@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { PreparedStatements } from '../database/prepared-statements';
 import type { AuditAction, AuditOutcome } from './audit-event.entity';
 import { type AuditEventFields, AuditKeys } from './audit-mac';
-import type { Caller } from './caller';
+import { type Caller, instanceCaller } from './caller';
 import { answeredStatus, type CredentialsRead, readOutcome } from './credentials-read';
 import { GroupCommit } from './group-commit';
 
@@ -81,7 +81,7 @@ export class AuditTrail implements BeforeApplicationShutdown {
     const status = error === undefined ? 200 : answeredStatus(error);
     const event = this.build({
       action: 'credentials.read',
-      by: { actor: { kind: 'instance', id: read.instanceId ?? null }, requestId },
+      by: instanceCaller(read.instanceId ?? null, requestId),
       customerId: read.customerId,
       outcome: readOutcome(status),
       status,

@@ -19,15 +19,20 @@ export interface Caller {
   requestId: string | null;
 }
 
-/** Work of the service's own: background refreshes, sealing, retention. */
+/** Work of the service's own, in no request (the background refresher): actor `system`, no request id. */
 export const SYSTEM_CALLER: Caller = { actor: { kind: 'system', id: null }, requestId: null };
+
+/** An instance fetching in request `requestId` (the fetch knows the instance once its lookup has run). */
+export function instanceCaller(instanceId: string | null, requestId: string): Caller {
+  return { actor: { kind: 'instance', id: instanceId }, requestId };
+}
 
 /** The caller of a request, once the auth guard has set its principal. */
 export function callerOf(request: AppRequest): Caller {
   return { actor: actorOf(request.principal), requestId: String(request.id) };
 }
 
-export function actorOf(principal: Principal | undefined): AuditActor {
+function actorOf(principal: Principal | undefined): AuditActor {
   switch (principal?.kind) {
     case 'admin':
       return { kind: 'admin', id: principal.subject ?? null };

@@ -1,6 +1,6 @@
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { AuditTrail } from '../audit/audit-trail';
-import type { Caller } from '../audit/caller';
+import { type Caller, instanceCaller } from '../audit/caller';
 import type { CredentialsRead } from '../audit/credentials-read';
 import { invalidCredentials } from '../auth/credentials';
 import { AppConfig } from '../config/app-config';
@@ -80,7 +80,7 @@ export class InternalCredentialsService {
       case 'revoked':
         throw revokedProblem();
       case 'serve':
-        if (decision.refresh) return this.serveRefreshed(decision.row, now, { actor: { kind: 'instance', id: lookup.instance.id }, requestId });
+        if (decision.refresh) return this.serveRefreshed(decision.row, now, instanceCaller(lookup.instance.id, requestId));
         return this.serve(decision.row, decision.row, decision.expired ? 'expired' : decision.row.status);
     }
   }
