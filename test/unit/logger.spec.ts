@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { createLogger, isoTimeOncePerMillisecond, redactSensitive } from '../../src/logging/logger';
+import { createLogger, isoTimeOncePerMillisecond, redactSensitive, type RequestLine, writeRequestLine } from '../../src/logging/logger';
 
 describe('redactSensitive', () => {
   it('censors sensitive keys at any depth, in any case and spelling, inside arrays too', () => {
@@ -36,6 +36,36 @@ describe('createLogger', () => {
     const line = JSON.parse(lines[0]);
     expect(line).toMatchObject({ level: 'error', req_id: 'r1', body: '[redacted]', msg: 'failed', err: { type: 'Error', message: 'duplicate key', code: '23505' } });
     expect(lines[0]).not.toMatch(/hck_secret|clear/);
+  });
+});
+
+describe('writeRequestLine', () => {
+  const lines: [RequestLine, ...RequestLine[]] = [
+    { req_id: 'r-1', method: 'GET', route: '/internal/v1/instances/:instance_id/connections', status: 200, duration_ms: 1.25, auth: 'proxy_key', principal: 'instance', customer_id: 'c1', instance_id: 'i1' },
+    { req_id: 'quote"back\\slash\u2028', method: 'POST', route: null, status: 422, duration_ms: 0 },
+    { req_id: 'r-3', method: 'DELETE', route: '/v1/customers/:id', status: 204, duration_ms: 12, auth: 'api_key', principal: 'customer', customer_id: 'c3' },
+  ];
+
+  it("writes the same bytes as pino's logger.info(fields, 'request'), fields left out when undefined", () => {
+    const written: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void written.push(line) });
+    for (const line of lines) {
+      // One millisecond for both lines, so that their times are the same.
+      const now = Date.now();
+      while (Date.now() === now);
+      logger.info(line, 'request');
+      writeRequestLine(logger, line);
+    }
+    expect(written).toHaveLength(lines.length * 2);
+    for (let i = 0; i < written.length; i += 2) expect(written[i + 1]).toBe(written[i]);
+    expect(JSON.parse(written[3])).toMatchObject({ req_id: 'quote"back\\slash\u2028', route: null, status: 422 });
+    expect(JSON.parse(written[3])).not.toHaveProperty('auth');
+  });
+
+  it('writes nothing when info is not logged', () => {
+    const written: string[] = [];
+    writeRequestLine(createLogger('warn', { write: (line: string) => void written.push(line) }), lines[0]);
+    expect(written).toEqual([]);
   });
 });
 
