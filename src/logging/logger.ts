@@ -145,7 +145,7 @@ export interface RequestLine {
 /**
  * A request's line, written to the logger's destination as pino writes `logger.info(fields, 'request')`
  * (level, time, base, fields, msg), without pino's generic serializer and the redaction walk: one
- * line per request, and those were ~6 µs of the fetch's CPU (docs/performance.md). Its keys are fixed
+ * line per request, and those were ~3 µs of the fetch's CPU (docs/performance.md). Its keys are fixed
  * and none is sensitive; its strings are JSON-escaped all the same.
  */
 export function writeRequestLine(logger: AppLogger, line: RequestLine): void {
