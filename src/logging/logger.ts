@@ -80,6 +80,9 @@ export function redactSensitive<T>(value: T, depth = 0): T {
 }
 
 export type AppLogger = Logger;
+/** Every line's `service` (pino's `base`). */
+const SERVICE = 'hydracore-connections';
+const SERVICE_JSON = JSON.stringify(SERVICE);
 export const APP_LOGGER = Symbol('APP_LOGGER');
 
 /** Keeps an error's identity and stack, never the query parameters or values a driver attaches. */
@@ -119,7 +122,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   return pino(
     {
       level,
-      base: { service: 'hydracore-connections' },
+      base: { service: SERVICE },
       timestamp: isoTimeOncePerMillisecond,
       messageKey: 'msg',
       serializers: { err: serializeError },
@@ -150,7 +153,7 @@ export interface RequestLine {
  */
 export function writeRequestLine(logger: AppLogger, line: RequestLine): void {
   if (!logger.isLevelEnabled('info')) return;
-  let text = `{"level":"info"${isoTimeOncePerMillisecond()},"service":"hydracore-connections","req_id":${JSON.stringify(line.req_id)},"method":${JSON.stringify(line.method)},"route":${line.route === null ? 'null' : JSON.stringify(line.route)},"status":${line.status},"duration_ms":${line.duration_ms}`;
+  let text = `{"level":"info"${isoTimeOncePerMillisecond()},"service":${SERVICE_JSON},"req_id":${JSON.stringify(line.req_id)},"method":${JSON.stringify(line.method)},"route":${JSON.stringify(line.route)},"status":${JSON.stringify(line.status)},"duration_ms":${JSON.stringify(line.duration_ms)}`;
   if (line.auth !== undefined) text += `,"auth":${JSON.stringify(line.auth)}`;
   if (line.principal !== undefined) text += `,"principal":${JSON.stringify(line.principal)}`;
   if (line.customer_id !== undefined) text += `,"customer_id":${JSON.stringify(line.customer_id)}`;

@@ -44,6 +44,7 @@ describe('writeRequestLine', () => {
     { req_id: 'r-1', method: 'GET', route: '/internal/v1/instances/:instance_id/connections', status: 200, duration_ms: 1.25, auth: 'proxy_key', principal: 'instance', customer_id: 'c1', instance_id: 'i1' },
     { req_id: 'quote"back\\slash\u2028', method: 'POST', route: null, status: 422, duration_ms: 0 },
     { req_id: 'r-3', method: 'DELETE', route: '/v1/customers/:id', status: 204, duration_ms: 12, auth: 'api_key', principal: 'customer', customer_id: 'c3' },
+    { req_id: 'r-4', method: 'GET', route: '/health/live', status: 200, duration_ms: Number.NaN },
   ];
 
   it("writes the same bytes as pino's logger.info(fields, 'request'), fields left out when undefined", () => {
