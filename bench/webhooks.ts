@@ -97,10 +97,10 @@ export async function subscribeEveryCustomer(pool: Pool, sealer: CredentialSeale
   return async () => void (await pool.query('DELETE FROM webhooks WHERE id = ANY($1::uuid[])', [ids]));
 }
 
-/** Rows of the outbox and of the delivery queue, to show the fetch adds none. */
 /**
- * Events and deliveries so far, but those of `exceptCustomerId`: the `oauth` scenario's customer, whose
- * tokens keep coming due every second after its scenario and are refreshed in the background.
+ * Rows of the outbox and of the delivery queue, to show the fetch adds none: all but those of
+ * `exceptCustomerId`, the `oauth` scenario's customer, whose tokens keep coming due every second after
+ * its scenario and are refreshed in the background.
  */
 export async function outboxRows(pool: Pool, exceptCustomerId: string | null): Promise<{ events: number; deliveries: number }> {
   const { rows } = await pool.query(
