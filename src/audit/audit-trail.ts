@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, ServiceUnavailableException, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { PreparedStatements } from '../database/prepared-statements';
+import { binaryArray } from '../database/binary-arrays';
 import type { AuditAction, AuditOutcome } from './audit-event.entity';
 import { type AuditEventFields, AuditKeys } from './audit-mac';
 import { type Caller, instanceCaller } from './caller';
@@ -62,7 +63,10 @@ export class AuditTrail implements BeforeApplicationShutdown {
     private readonly keys: AuditKeys,
     statements: PreparedStatements,
   ) {
-    this.reads = new GroupCommit((events) => statements.rows(INSERT_EVENTS, columnsOf(events)).then(() => undefined));
+    // Async, so that an event the encoder refuses fails its batch (a 503) instead of throwing in a timer.
+    this.reads = new GroupCommit(async (events) => {
+      await statements.rows(INSERT_EVENTS, columnsOf(events));
+    });
   }
 
   /** Writes the event in the caller's transaction. */
@@ -127,23 +131,27 @@ export class AuditTrail implements BeforeApplicationShutdown {
   }
 }
 
-export function columnsOf(events: StoredEvent[]): unknown[][] {
+/**
+ * The events as `INSERT_EVENTS`' parameters: one binary array per column, which PostgreSQL reads
+ * without parsing text (11% less of its CPU per batch of 13 than text arrays; docs/performance.md).
+ */
+export function columnsOf(events: StoredEvent[]): Buffer[] {
   return [
-    events.map((e) => e.id),
-    events.map((e) => e.customer_id),
-    events.map((e) => e.occurred_at.toISOString()),
-    events.map((e) => e.action),
-    events.map((e) => e.outcome),
-    events.map((e) => e.status),
-    events.map((e) => e.actor_kind),
-    events.map((e) => e.actor_id),
-    events.map((e) => e.connection_id),
-    events.map((e) => e.instance_id),
-    events.map((e) => e.grant_id),
-    events.map((e) => e.provider),
-    events.map((e) => e.capability),
-    events.map((e) => e.request_id),
-    events.map((e) => e.key_id),
-    events.map((e) => e.mac),
+    binaryArray('uuid', events.map((e) => e.id)),
+    binaryArray('uuid', events.map((e) => e.customer_id)),
+    binaryArray('timestamptz', events.map((e) => e.occurred_at)),
+    binaryArray('varchar', events.map((e) => e.action)),
+    binaryArray('varchar', events.map((e) => e.outcome)),
+    binaryArray('int2', events.map((e) => e.status)),
+    binaryArray('varchar', events.map((e) => e.actor_kind)),
+    binaryArray('varchar', events.map((e) => e.actor_id)),
+    binaryArray('uuid', events.map((e) => e.connection_id)),
+    binaryArray('uuid', events.map((e) => e.instance_id)),
+    binaryArray('uuid', events.map((e) => e.grant_id)),
+    binaryArray('varchar', events.map((e) => e.provider)),
+    binaryArray('varchar', events.map((e) => e.capability)),
+    binaryArray('varchar', events.map((e) => e.request_id)),
+    binaryArray('varchar', events.map((e) => e.key_id)),
+    binaryArray('bytea', events.map((e) => e.mac)),
   ];
 }
