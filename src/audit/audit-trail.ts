@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, ServiceUnavailableException, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { PreparedStatements } from '../database/prepared-statements';
-import { binaryArray } from '../database/binary-arrays';
+import { binaryArray } from '../database/binary-parameters';
 import type { AuditAction, AuditOutcome } from './audit-event.entity';
 import { type AuditEventFields, AuditKeys } from './audit-mac';
 import { type Caller, instanceCaller } from './caller';

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { binaryTimestamptz } from '../database/binary-parameters';
 import { PipelinedStatements } from '../database/pipelined-statements';
 
 /** A connection granted to the fetching instance, with what the fetch needs to decide and to open it. */
@@ -43,7 +44,7 @@ export const FETCH_LOOKUP = {
   text: `SELECT i.id AS instance_id, i.customer_id AS instance_customer_id,
                 x.id, x.customer_id, x.provider, x.name, x.auth_type, x.status, x.expires_at, x.next_refresh_at,
                 x.credentials_version, x.has_refresh_token,
-                CASE WHEN x.expires_at <= $4 AND x.auth_type = 'oauth2'
+                CASE WHEN x.expires_at <= $4::timestamptz AND x.auth_type = 'oauth2'
                      THEN EXISTS (SELECT 1 FROM oauth_apps a WHERE a.customer_id = x.customer_id AND a.provider = x.provider) END AS app_exists,
                 x.credentials_ciphertext, x.credentials_nonce, x.wrapped_data_key, x.key_id, x.capabilities
            FROM instances i
@@ -67,7 +68,7 @@ export class FetchLookups {
 
   /** `refreshBefore`: credentials expiring before it are due for a refresh, so the lookup also says whether an app could do it. */
   async find(proxyKeyHash: Buffer, provider: string | null, name: string | null, refreshBefore: Date): Promise<FetchLookup> {
-    const rows = await this.statements.rows<LookupRow>(FETCH_LOOKUP, [proxyKeyHash, provider, name, refreshBefore]);
+    const rows = await this.statements.rows<LookupRow>(FETCH_LOOKUP, [proxyKeyHash, provider, name, binaryTimestamptz(refreshBefore)]);
     if (rows.length === 0) return { connections: [] };
     const [first] = rows;
     return {

@@ -1,8 +1,8 @@
 import { Client } from 'pg';
-import { binaryArray } from '../../src/database/binary-arrays';
+import { binaryArray, binaryTimestamptz } from '../../src/database/binary-parameters';
 
-/** What PostgreSQL reads from a binary array parameter, as text: each element as it would print it. */
-describe('Binary array parameters (the audit batch insert)', () => {
+/** What PostgreSQL reads from binary parameters (the fetch's lookup, the audit's batch insert), as it would print it. */
+describe('Binary parameters', () => {
   let client: Client;
 
   beforeAll(async () => {
@@ -24,6 +24,13 @@ describe('Binary array parameters (the audit batch insert)', () => {
     const times = [new Date('2026-12-06T23:59:59.123Z'), new Date('1999-12-31T23:59:59.999Z'), new Date('1970-01-01T00:00:00.001Z'), new Date('2000-01-01T00:00:00.000Z')];
     const rows = await client.query<{ t: Date }>(`SELECT t FROM unnest($1::timestamptz[]) WITH ORDINALITY AS u(t, n) ORDER BY n`, [binaryArray('timestamptz', times)]);
     expect(rows.rows.map((row) => row.t.toISOString())).toEqual(times.map((time) => time.toISOString()));
+  });
+
+  it('reads a single time exactly, as the fetch\u2019s lookup compares it', async () => {
+    for (const time of [new Date('2026-12-07T00:41:02.517Z'), new Date('1969-07-20T20:17:40.001Z')]) {
+      const { rows } = await client.query<{ t: Date; same: boolean }>(`SELECT $1::timestamptz AS t, $1::timestamptz = $2::timestamptz AS same`, [binaryTimestamptz(time), time.toISOString()]);
+      expect(rows[0]).toEqual({ t: time, same: true });
+    }
   });
 
   it('reads strings in UTF-8, small integers with their sign, and bytes as given', async () => {

@@ -1,9 +1,9 @@
 /**
- * One-dimensional PostgreSQL arrays in the binary wire format (`array_recv`), for statements that write
- * many rows from one array per column (`unnest`). The driver sends a Buffer parameter as binary, so
- * PostgreSQL reads each element as it is stored instead of parsing a text literal: no `array_in`, no
- * escaping, no hex, no date parsing. The statement must cast the parameter to the array's type
- * (`$1::uuid[]`): PostgreSQL checks the element type written here against it.
+ * Parameters in PostgreSQL's binary wire format, for the hot statements. The driver sends a Buffer
+ * parameter as binary, so PostgreSQL reads the value as it is stored instead of parsing text: no date
+ * parsing, and for arrays no `array_in`, no escaping, no hex. The statement must cast the parameter to
+ * its type (`$1::uuid[]`, `$4::timestamptz`): PostgreSQL reads the bytes as that type, and checks an
+ * array's element type against it.
  */
 export type BinaryElementType = 'uuid' | 'timestamptz' | 'varchar' | 'int2' | 'bytea';
 
@@ -15,7 +15,17 @@ const TWO_TO_32 = 2 ** 32;
 
 type ElementValue<T extends BinaryElementType> = T extends 'timestamptz' ? Date : T extends 'int2' ? number : T extends 'bytea' ? Buffer : string;
 
-/** `values` as a binary array of `type`; null elements are NULL. A uuid is the canonical hyphenated text. */
+/** A timestamptz: microseconds since PostgreSQL's epoch, as a big-endian int64. */
+export function binaryTimestamptz(time: Date): Buffer {
+  const buffer = Buffer.allocUnsafe(8);
+  writeTimestamptz(buffer, 0, time);
+  return buffer;
+}
+
+/**
+ * `values` as a one-dimensional binary array of `type` (`array_recv`), for statements that write many
+ * rows from one array per column (`unnest`); null elements are NULL. A uuid is the canonical hyphenated text.
+ */
 export function binaryArray<T extends BinaryElementType>(type: T, values: readonly (ElementValue<T> | null)[]): Buffer {
   const strings = type === 'varchar' ? (values as (string | null)[]).map((value) => (value === null ? null : Buffer.from(value, 'utf8'))) : undefined;
   let size = HEADER_BYTES;
@@ -43,14 +53,9 @@ export function binaryArray<T extends BinaryElementType>(type: T, values: readon
       case 'uuid':
         offset = writeUuid(buffer, buffer.writeInt32BE(16, offset), value as string);
         break;
-      case 'timestamptz': {
-        const micros = ((value as Date).getTime() - POSTGRES_EPOCH_MS) * 1000;
-        const high = Math.floor(micros / TWO_TO_32);
-        offset = buffer.writeInt32BE(8, offset);
-        offset = buffer.writeInt32BE(high, offset);
-        offset = buffer.writeUInt32BE(micros - high * TWO_TO_32, offset);
+      case 'timestamptz':
+        offset = writeTimestamptz(buffer, buffer.writeInt32BE(8, offset), value as Date);
         break;
-      }
       case 'int2':
         offset = buffer.writeInt16BE(value as number, buffer.writeInt32BE(2, offset));
         break;
@@ -62,6 +67,13 @@ export function binaryArray<T extends BinaryElementType>(type: T, values: readon
     }
   }
   return buffer;
+}
+
+/** Milliseconds are exact in microseconds, and well within 2^53: the int64 is written as two halves. */
+function writeTimestamptz(buffer: Buffer, offset: number, time: Date): number {
+  const micros = (time.getTime() - POSTGRES_EPOCH_MS) * 1000;
+  const high = Math.floor(micros / TWO_TO_32);
+  return buffer.writeUInt32BE(micros - high * TWO_TO_32, buffer.writeInt32BE(high, offset));
 }
 
 function elementBytes(type: BinaryElementType, value: unknown, encoded: Buffer | null | undefined): number {
