@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AuditKeys } from '../src/audit/audit-mac';
 import { AuditSealer, DEFAULT_SEALER_TIMING } from '../src/audit/audit-sealer';
-import { columnsOf, INSERT_EVENTS, type StoredEvent } from '../src/audit/audit-trail';
+import { insertOf, type StoredEvent } from '../src/audit/audit-trail';
 import { verifyAuditTrail } from '../src/audit/audit-verifier';
 import { AppConfig } from '../src/config/app-config';
 import { dataSourceOptions } from '../src/database/data-source-options';
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
         };
         events.push({ ...fields, key_id: keys.activeId, mac: keys.eventMac(keys.activeKey, fields) });
       }
-      await client.query({ ...INSERT_EVENTS, values: columnsOf(events) });
+      await client.query(insertOf(events));
     }
     log(`wrote ${EVENTS} events in ${seconds(started)} s`);
 

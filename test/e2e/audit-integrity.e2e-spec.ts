@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { AuditKeys } from '../../src/audit/audit-mac';
 import { AuditSealer } from '../../src/audit/audit-sealer';
+import { insertOf } from '../../src/audit/audit-trail';
 import { verifyAuditTrail, type VerifyResult } from '../../src/audit/audit-verifier';
 import { createConnection, createCustomer, createInstance, grantConnection, type TestCustomer, type TestInstance } from '../support/factories';
 import { runCompiledCli, ServiceProcess } from '../support/service-process';
@@ -155,6 +157,25 @@ describe('Audit trail integrity (audit:verify)', () => {
     expect(await verify()).toMatchObject({ ok: true, unsealedEvents: 0 });
   });
 
+  it('writes batches of events as given, field for field and in their order, and they verify', async () => {
+    for (const count of [1, 13, 250]) {
+      const events = Array.from({ length: count }, (_, i) => {
+        const fields = {
+          id: randomUUID(), customer_id: customer.id, occurred_at: new Date(Date.UTC(2026, 11, 6, 12, 0, 0, i)), action: 'credentials.read',
+          outcome: i % 2 === 0 ? 'success' : 'denied', status: i % 2 === 0 ? 200 : 403, actor_kind: 'instance', actor_id: instance.id,
+          connection_id: i % 3 === 0 ? null : instance.id, instance_id: instance.id, grant_id: null, provider: 'gmail',
+          capability: i % 5 === 0 ? null : `cap ${i} \u00e9`, request_id: `req-${i}`,
+        };
+        return { ...fields, key_id: KEYS.activeId, mac: KEYS.eventMac(KEYS.activeKey, fields) };
+      });
+      const insert = insertOf(events);
+      await t.db.query(insert.text, insert.values);
+      const stored = await t.db.query(`SELECT ${EVENT_FIELDS} FROM audit_events WHERE id = ANY ($1::uuid[]) ORDER BY seq`, [events.map((event) => event.id)]);
+      expect(stored).toEqual(events);
+    }
+    await sealer().sealNow();
+    expect(await verify()).toMatchObject({ ok: true, unsealedEvents: 0 });
+  });
 });
 
 describe('Audit retention', () => {
