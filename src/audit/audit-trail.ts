@@ -148,9 +148,9 @@ export class AuditTrail implements BeforeApplicationShutdown {
 }
 
 /**
- * The events as the inserts' parameters: one binary array per column, which PostgreSQL reads without
+ * The events as the insert's parameters: one binary array per column, which PostgreSQL reads without
  * parsing text (11% less of its CPU per batch of 13 than text arrays; docs/performance.md).
  */
-export function columnsOf(events: StoredEvent[]): Buffer[] {
+function columnsOf(events: StoredEvent[]): Buffer[] {
   return EVENT_COLUMNS.map(([column, type]) => binaryArray(type, events.map((event) => event[column]) as never));
 }
